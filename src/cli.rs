@@ -1,0 +1,151 @@
+//! Command line: one binary, one subcommand per role.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config;
+use crate::server;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "onebin",
+    version = crate::version::GIT_VERSION,
+    about = "A single-binary Kubernetes: API server, controllers, scheduler, kubelet and container runtime in one process",
+    long_about = "A single-binary Kubernetes: API server, controllers, scheduler, kubelet and container runtime in one process.\n\n\
+                  Start a cluster with `onebin server`; point kubectl at the kubeconfig it writes \
+                  (/etc/onebin/onebin.yaml by default).\n\n\
+                  Every flag can also be given as an environment variable (ONEBIN_<FLAG>) or as a key \
+                  in the config file (/etc/onebin/config.yaml). Precedence: flag, then environment, then file, then default."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the control plane (API server, controllers, scheduler, store) on this machine.
+    Server(ServerArgs),
+    /// Print the join token of the server on this machine (agents pass it to --token).
+    Token(TokenArgs),
+    /// Print the admin kubeconfig of the server on this machine.
+    Kubeconfig(KubeconfigArgs),
+}
+
+/// Flags shared by every subcommand that reads the local state.
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Directory holding all state (store, certificates, images).
+    #[arg(
+        long,
+        env = "ONEBIN_DATA_DIR",
+        default_value = "/var/lib/onebin",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Config file whose keys are flag names (e.g. `node-name: edge-1`).
+    #[arg(short = 'c', long = "config", env = "ONEBIN_CONFIG_FILE", default_value = config::DEFAULT_CONFIG_FILE, global = true)]
+    pub config: PathBuf,
+    /// Log filter in tracing's syntax (e.g. `info`, `onebin=debug`).
+    #[arg(long, env = "ONEBIN_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Address the API server listens on.
+    #[arg(long, env = "ONEBIN_BIND_ADDRESS", default_value = "0.0.0.0")]
+    pub bind_address: std::net::IpAddr,
+    /// Port of the API server (HTTPS).
+    #[arg(long, env = "ONEBIN_HTTPS_LISTEN_PORT", default_value_t = 6443)]
+    pub https_listen_port: u16,
+    /// IP address other nodes and the kubernetes Service use to reach this server (default: the
+    /// address of the interface holding the default route).
+    #[arg(long, env = "ONEBIN_ADVERTISE_ADDRESS")]
+    pub advertise_address: Option<std::net::IpAddr>,
+    /// Extra names or IPs for the serving certificate (repeatable).
+    #[arg(long = "tls-san", env = "ONEBIN_TLS_SAN", value_delimiter = ',')]
+    pub tls_san: Vec<String>,
+    /// Where to write the admin kubeconfig.
+    #[arg(long, env = "ONEBIN_WRITE_KUBECONFIG", default_value = config::DEFAULT_KUBECONFIG)]
+    pub write_kubeconfig: PathBuf,
+    /// Octal file mode of the written kubeconfig.
+    #[arg(long, env = "ONEBIN_WRITE_KUBECONFIG_MODE", default_value = "0600")]
+    pub write_kubeconfig_mode: String,
+    /// Pod network; each node gets a /24 from it.
+    #[arg(long, env = "ONEBIN_CLUSTER_CIDR", default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// Service network; its first address is the kubernetes API Service.
+    #[arg(long, env = "ONEBIN_SERVICE_CIDR", default_value = "10.43.0.0/16")]
+    pub service_cidr: String,
+    /// NodePort range.
+    #[arg(
+        long,
+        env = "ONEBIN_SERVICE_NODE_PORT_RANGE",
+        default_value = "30000-32767"
+    )]
+    pub service_node_port_range: String,
+    /// Cluster DNS service IP.
+    #[arg(long, env = "ONEBIN_CLUSTER_DNS", default_value = "10.43.0.10")]
+    pub cluster_dns: std::net::IpAddr,
+    /// Cluster domain.
+    #[arg(long, env = "ONEBIN_CLUSTER_DOMAIN", default_value = "cluster.local")]
+    pub cluster_domain: String,
+    /// Shared secret agents join with (default: generated at first start and kept in the data dir).
+    #[arg(long, env = "ONEBIN_TOKEN")]
+    pub token: Option<String>,
+    /// How many store revisions of watch history to keep before compacting.
+    #[arg(long, env = "ONEBIN_WATCH_HISTORY", default_value_t = 50_000)]
+    pub watch_history: u64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct KubeconfigArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn main() -> ExitCode {
+    let args = match config::args_with_config_file(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(err) => {
+            eprintln!("onebin: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
+    let result = match cli.command {
+        Command::Server(args) => {
+            init_logging(&args.common.log);
+            server::run(args)
+        }
+        Command::Token(args) => server::auth::token::print_token(&args.common.data_dir),
+        Command::Kubeconfig(args) => server::auth::kubeconfig::print_admin(&args.common.data_dir),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("onebin: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
