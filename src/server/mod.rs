@@ -2,6 +2,7 @@
 
 pub mod api_error;
 pub mod auth;
+pub mod store;
 pub mod registry;
 
 use anyhow::Result;
