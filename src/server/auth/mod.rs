@@ -1,5 +1,9 @@
-//! Authentication material and checks: the cluster CA, certificates, the join token,
+//! Authentication material and checks: the cluster CAs and certificates, the join token,
 //! kubeconfigs, and the authenticator/authorizer layers of the API server.
 
+pub mod authn;
+pub mod authz;
+pub mod files;
 pub mod kubeconfig;
+pub mod pki;
 pub mod token;

@@ -4,3 +4,6 @@
 
 pub mod catalog;
 pub mod typed;
+pub mod field_selector;
+pub mod label_selector;
+pub mod validation;

@@ -12,7 +12,8 @@ pub(super) fn event_key(revision: Revision) -> Vec<u8> {
     [EVENT, &revision.to_be_bytes()[..]].concat()
 }
 
-/// Type byte, key length (4 bytes), key, value.
+/// Type byte, key length (4 bytes), key, value length (4 bytes), value, previous value (the
+/// rest; present only for modifications).
 pub(super) fn encode_event(event: &Event) -> Vec<u8> {
     let kind = match event.event_type {
         EventType::Added => 0u8,
@@ -23,7 +24,11 @@ pub(super) fn encode_event(event: &Event) -> Vec<u8> {
     out.push(kind);
     out.extend_from_slice(&(event.key.len() as u32).to_be_bytes());
     out.extend_from_slice(event.key.as_bytes());
+    out.extend_from_slice(&(event.value.len() as u32).to_be_bytes());
     out.extend_from_slice(&event.value);
+    if let Some(prev) = &event.prev_value {
+        out.extend_from_slice(prev);
+    }
     out
 }
 
@@ -36,10 +41,17 @@ fn decode_event(revision: Revision, raw: &[u8]) -> Result<Event> {
         2 => EventType::Deleted,
         _ => return Err(corrupt()),
     };
-    let len = u32::from_be_bytes(rest.get(..4).ok_or_else(corrupt)?.try_into().map_err(|_| corrupt())?) as usize;
-    let key = rest.get(4..4 + len).ok_or_else(corrupt)?;
-    let value = &rest[4 + len..];
-    Ok(Event { revision, event_type, key: String::from_utf8_lossy(key).into_owned(), value: value.into() })
+    let (key, rest) = split_sized(rest).ok_or_else(corrupt)?;
+    let (value, prev) = split_sized(rest).ok_or_else(corrupt)?;
+    let prev_value = (event_type == EventType::Modified).then(|| prev.into());
+    Ok(Event { revision, event_type, key: String::from_utf8_lossy(key).into_owned(), value: value.into(), prev_value })
+}
+
+/// Splits a 4-byte length-prefixed field off the front of `raw`.
+fn split_sized(raw: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_be_bytes(raw.get(..4)?.try_into().ok()?) as usize;
+    let field = raw.get(4..4 + len)?;
+    Some((field, &raw[4 + len..]))
 }
 
 /// Events with revisions in `from..=to` under `prefix`, reading at most `max_revisions`

@@ -47,6 +47,8 @@ pub struct Event {
     pub event_type: EventType,
     pub key: String,
     pub value: Arc<[u8]>,
+    /// For `Modified`, the value it replaced (selector watches need to see objects leave).
+    pub prev_value: Option<Arc<[u8]>>,
 }
 
 /// One page of a list.

@@ -93,13 +93,15 @@ impl SledStore {
             let previous = self.inner.read(key)?;
             let new_value = change(previous.clone())?;
             let revision = *last + 1;
-            let (event_type, event_value, stored) = match (&previous, new_value) {
-                (None, Some(value)) => (EventType::Added, value.clone(), Some((revision, value))),
-                (Some(prev), Some(value)) => (EventType::Modified, value.clone(), Some((prev.create_revision, value))),
-                (Some(prev), None) => (EventType::Deleted, prev.value.to_vec(), None),
+            let (event_type, event_value, prev_value, stored) = match (&previous, new_value) {
+                (None, Some(value)) => (EventType::Added, value.clone(), None, Some((revision, value))),
+                (Some(prev), Some(value)) => {
+                    (EventType::Modified, value.clone(), Some(prev.value.clone()), Some((prev.create_revision, value)))
+                }
+                (Some(prev), None) => (EventType::Deleted, prev.value.to_vec(), None, None),
                 (None, None) => return Err(StoreError::NotFound),
             };
-            let event = Event { revision, event_type, key: key.to_string(), value: event_value.into() };
+            let event = Event { revision, event_type, key: key.to_string(), value: event_value.into(), prev_value };
             let mut batch = sled::Batch::default();
             match stored {
                 Some((create_revision, value)) => batch.insert(object_key(key), encode_object(create_revision, revision, &value)),

@@ -50,14 +50,25 @@ async fn watch_replays_history_then_follows_live_changes() {
     store.create("/w/a", b"a".to_vec()).await.unwrap();
     store.create("/other/x", b"x".to_vec()).await.unwrap();
     let mut watch = store.watch("/w/", start).await.unwrap();
+    let mut replayed = store.watch("/w/", start).await.unwrap();
     let first = watch.next().await.unwrap().unwrap();
     assert_eq!((first.key.as_str(), first.event_type), ("/w/a", EventType::Added));
     let r = store.update("/w/a", first.revision, b"b".to_vec()).await.unwrap();
     store.delete("/w/a", None).await.unwrap();
     let modified = watch.next().await.unwrap().unwrap();
     assert_eq!((modified.revision, modified.event_type, &*modified.value), (r, EventType::Modified, &b"b"[..]));
+    assert_eq!(modified.prev_value.as_deref(), Some(&b"a"[..]));
     let deleted = watch.next().await.unwrap().unwrap();
     assert_eq!((deleted.event_type, &*deleted.value), (EventType::Deleted, &b"b"[..]));
+    // A second watcher from the same revision sees the same events through the history.
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    let mut again = store.watch("/w/", start).await.unwrap();
+    for expected in [EventType::Added, EventType::Modified, EventType::Deleted] {
+        let a = again.next().await.unwrap().unwrap();
+        let b = replayed.next().await.unwrap().unwrap();
+        assert_eq!((a.event_type, a.revision), (expected, b.revision));
+        assert_eq!(a.prev_value, b.prev_value);
+    }
 }
 
 #[tokio::test]
