@@ -168,6 +168,10 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
     }
+    /// A patch that cannot be applied (JSON patch test failures, missing paths).
+    pub fn invalid_patch(why: impl std::fmt::Display) -> Self {
+        Self::new(422, "Invalid", format!("the patch could not be applied: {why}"))
+    }
     pub fn unauthorized() -> Self {
         Self::new(401, "Unauthorized", "Unauthorized")
     }

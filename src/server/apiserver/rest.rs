@@ -1,0 +1,161 @@
+//! The resource endpoints: one handler per verb, turning HTTP into registry calls.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use serde_json::{json, Value};
+
+use super::negotiate::{self, Output};
+use super::query::Query;
+use super::request_info::RequestInfo;
+use super::respond::{self, HttpResponse};
+use super::{subresources, watch_response, ApiServer};
+use crate::server::api_error::ApiError;
+use crate::server::registry::catalog::{self, ResourceType};
+use crate::server::registry::options::PatchType;
+use crate::server::registry::{Deleted, ObjectList};
+
+/// Serves a request for a resource (its path already parsed into `info`).
+pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> Result<HttpResponse, ApiError> {
+    let rt = catalog::find(&info.group, &info.version, &info.resource).ok_or_else(ApiError::no_such_path)?;
+    if !rt.namespaced && info.namespace.is_some() {
+        return Err(ApiError::no_such_path());
+    }
+    if let Some(sub) = &info.subresource {
+        if !rt.has_subresource(sub) {
+            return Err(ApiError::no_such_path());
+        }
+    }
+    let query = Query::parse(req.uri().query());
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let output = negotiate::output(accept.as_deref())?;
+    let ns = info.namespace.as_deref();
+    let name = info.name.as_deref().unwrap_or_default();
+    let registry = &api.registry;
+    match (info.verb.as_str(), info.subresource.as_deref()) {
+        ("get", None | Some("status")) => {
+            let obj = registry.get(rt, ns, name).await?;
+            Ok(render_one(rt, StatusCode::OK, obj, output, &[]))
+        }
+        ("list", None) => {
+            let list = registry.list(rt, ns, &query.list_options(rt)?).await?;
+            Ok(render_list(rt, list, output))
+        }
+        ("watch", None) => {
+            let mut opts = query.watch_options(rt)?;
+            if let Some(name) = &info.name {
+                opts.field_selector = crate::server::registry::field_selector::FieldSelector::parse(&format!("metadata.name={name}"), rt)?;
+            }
+            let events = registry.watch(rt, ns, opts).await?;
+            Ok(watch_response::stream(rt, events, output, query.timeout_seconds()?))
+        }
+        ("create", None) if info.name.is_none() => {
+            let body = read_json(req).await?;
+            let written = registry.create(rt, ns, body, &query.write_options()?).await?;
+            Ok(render_one(rt, StatusCode::CREATED, written.object, output, &written.warnings))
+        }
+        ("update", sub @ (None | Some("status" | "finalize"))) => {
+            let body = read_json(req).await?;
+            let written = registry.update(rt, ns, name, body, sub, &query.write_options()?).await?;
+            Ok(render_one(rt, StatusCode::OK, written.object, output, &written.warnings))
+        }
+        ("patch", sub @ (None | Some("status"))) => {
+            let content_type = content_type(&req);
+            let patch_type = PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
+            let body = read_bytes(req).await?;
+            let written = registry.patch(rt, ns, name, patch_type, &body, sub, &query.write_options()?).await?;
+            Ok(render_one(rt, StatusCode::OK, written.object, output, &written.warnings))
+        }
+        ("delete", None) => {
+            let body = read_optional_json(req).await?;
+            let deleted = registry.delete(rt, ns, name, &query.delete_options(body.as_ref())?).await?;
+            let status = match deleted {
+                Deleted::Gone(_) => StatusCode::OK,
+                Deleted::Pending(_) => StatusCode::ACCEPTED,
+            };
+            let obj = match deleted {
+                Deleted::Gone(o) | Deleted::Pending(o) => o,
+            };
+            Ok(render_one(rt, status, obj, output, &[]))
+        }
+        ("deletecollection", None) => {
+            let body = read_optional_json(req).await?;
+            let opts = query.delete_options(body.as_ref())?;
+            let items = registry.delete_collection(rt, ns, &query.list_options(rt)?, &opts).await?;
+            let list = ObjectList { items, resource_version: registry.store().revision().to_string(), continue_token: None };
+            Ok(render_list(rt, list, Output::Json))
+        }
+        ("create", Some(sub @ ("binding" | "eviction"))) => {
+            let body = read_json(req).await?;
+            let status = subresources::create(registry, rt, ns, name, sub, body, &query.write_options()?).await?;
+            Ok(respond::object(StatusCode::CREATED, &status, output, &[]))
+        }
+        (verb @ ("get" | "update" | "patch"), Some("scale")) => {
+            let content_type = content_type(&req);
+            let body = if verb == "get" { Vec::new() } else { read_bytes(req).await? };
+            let scale = subresources::scale(registry, rt, ns, name, verb, &content_type, &body, &query.write_options()?).await?;
+            Ok(respond::object(StatusCode::OK, &scale, output, &[]))
+        }
+        (verb, Some(sub)) => Err(ApiError::method_not_allowed(format!("{verb} is not supported on {}/{sub}", rt.plural))),
+        (verb, None) => Err(ApiError::method_not_allowed(format!("{verb} is not supported on {}", rt.plural))),
+    }
+}
+
+fn content_type(req: &Request<Body>) -> String {
+    req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string()
+}
+
+async fn read_bytes(req: Request<Body>) -> Result<Vec<u8>, ApiError> {
+    let bytes = axum::body::to_bytes(req.into_body(), negotiate::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::too_large(negotiate::MAX_BODY_BYTES))?;
+    Ok(bytes.to_vec())
+}
+
+async fn read_json(req: Request<Body>) -> Result<Value, ApiError> {
+    let content_type = content_type(&req);
+    let bytes = read_bytes(req).await?;
+    negotiate::decode_body(Some(&content_type), &bytes)
+}
+
+async fn read_optional_json(req: Request<Body>) -> Result<Option<Value>, ApiError> {
+    let content_type = content_type(&req);
+    let bytes = read_bytes(req).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    negotiate::decode_body(Some(&content_type), &bytes).map(Some)
+}
+
+/// One object in the representation the client asked for.
+pub fn render_one(rt: &ResourceType, status: StatusCode, obj: Value, output: Output, warnings: &[String]) -> HttpResponse {
+    match output {
+        Output::PartialMetadata => respond::object(status, &partial_metadata(&obj), output, warnings),
+        _ => {
+            let _ = rt;
+            respond::object(status, &obj, output, warnings)
+        }
+    }
+}
+
+/// A list in the representation the client asked for.
+pub fn render_list(rt: &ResourceType, list: ObjectList, output: Output) -> HttpResponse {
+    let mut metadata = json!({"resourceVersion": list.resource_version});
+    if let Some(token) = &list.continue_token {
+        metadata["continue"] = json!(token);
+    }
+    let body = match output {
+        Output::PartialMetadata => json!({
+            "kind": "PartialObjectMetadataList",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": metadata,
+            "items": list.items.iter().map(partial_metadata).collect::<Vec<_>>(),
+        }),
+        _ => json!({"kind": rt.list_kind, "apiVersion": rt.api_version(), "metadata": metadata, "items": list.items}),
+    };
+    respond::object(StatusCode::OK, &body, output, &[])
+}
+
+/// The `PartialObjectMetadata` form of an object.
+pub fn partial_metadata(obj: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata").cloned().unwrap_or(json!({}))})
+}

@@ -1,0 +1,59 @@
+//! A watch as an HTTP response: one JSON event per line, streamed until the client goes
+//! away, the store fails, or `timeoutSeconds` passes.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Response, StatusCode};
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+use serde_json::{json, Value};
+
+use super::negotiate::Output;
+use super::respond::HttpResponse;
+use super::rest::partial_metadata;
+use crate::server::registry::catalog::ResourceType;
+use crate::server::registry::WatchEvent;
+
+/// Watches without a timeout still end after this long, so clients re-establish them.
+const MAX_WATCH: Duration = Duration::from_secs(30 * 60);
+
+pub fn stream(rt: &'static ResourceType, events: BoxStream<'static, WatchEvent>, output: Output, timeout_seconds: Option<u64>) -> HttpResponse {
+    let timeout = timeout_seconds.filter(|s| *s > 0).map(Duration::from_secs).unwrap_or(MAX_WATCH).min(MAX_WATCH);
+    let deadline = tokio::time::sleep(timeout);
+    let lines = events
+        .take_until(deadline)
+        .map(move |event| {
+            let frame = frame(rt, event, output);
+            let mut line = serde_json::to_vec(&frame).unwrap_or_default();
+            line.push(b'\n');
+            Ok::<_, Infallible>(Bytes::from(line))
+        });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-cache, private")
+        .body(Body::from_stream(lines))
+        .expect("static headers are valid")
+}
+
+fn frame(rt: &ResourceType, event: WatchEvent, output: Output) -> Value {
+    let shape = |obj: Value| match output {
+        Output::PartialMetadata => partial_metadata(&obj),
+        _ => obj,
+    };
+    match event {
+        WatchEvent::Added(obj) => json!({"type": "ADDED", "object": shape(obj)}),
+        WatchEvent::Modified(obj) => json!({"type": "MODIFIED", "object": shape(obj)}),
+        WatchEvent::Deleted(obj) => json!({"type": "DELETED", "object": shape(obj)}),
+        WatchEvent::Bookmark { revision, initial_events_end } => {
+            let mut metadata = json!({"resourceVersion": revision.to_string()});
+            if initial_events_end {
+                metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            }
+            json!({"type": "BOOKMARK", "object": {"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": metadata}})
+        }
+        WatchEvent::Error(err) => json!({"type": "ERROR", "object": err.to_status()}),
+    }
+}

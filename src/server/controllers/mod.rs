@@ -1,0 +1,3 @@
+//! Controllers that run inside the server process.
+
+pub mod namespace;
