@@ -3,4 +3,5 @@
 //! in-process controllers.
 
 pub mod catalog;
+pub mod printers;
 pub mod typed;
