@@ -12,6 +12,7 @@ use super::{subresources, watch_response, ApiServer};
 use crate::server::api_error::ApiError;
 use crate::server::registry::catalog::{self, ResourceType};
 use crate::server::registry::options::PatchType;
+use crate::server::registry::printers::{self, IncludeObject};
 use crate::server::registry::{Deleted, ObjectList};
 
 /// Serves a request for a resource (its path already parsed into `info`).
@@ -28,17 +29,18 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
     let query = Query::parse(req.uri().query());
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let output = negotiate::output(accept.as_deref())?;
+    let view = View { output, include: printers::parse_include_object(query.get("includeObject").unwrap_or_default())? };
     let ns = info.namespace.as_deref();
     let name = info.name.as_deref().unwrap_or_default();
     let registry = &api.registry;
     match (info.verb.as_str(), info.subresource.as_deref()) {
         ("get", None | Some("status")) => {
             let obj = registry.get(rt, ns, name).await?;
-            Ok(render_one(rt, StatusCode::OK, obj, output, &[]))
+            Ok(render_one(rt, StatusCode::OK, obj, view, &[]))
         }
         ("list", None) => {
             let list = registry.list(rt, ns, &query.list_options(rt)?).await?;
-            Ok(render_list(rt, list, output))
+            Ok(render_list(rt, list, view))
         }
         ("watch", None) => {
             let mut opts = query.watch_options(rt)?;
@@ -46,24 +48,24 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
                 opts.field_selector = crate::server::registry::field_selector::FieldSelector::parse(&format!("metadata.name={name}"), rt)?;
             }
             let events = registry.watch(rt, ns, opts).await?;
-            Ok(watch_response::stream(rt, events, output, query.timeout_seconds()?))
+            Ok(watch_response::stream(rt, events, view, query.timeout_seconds()?))
         }
         ("create", None) if info.name.is_none() => {
             let body = read_json(req).await?;
             let written = registry.create(rt, ns, body, &query.write_options()?).await?;
-            Ok(render_one(rt, StatusCode::CREATED, written.object, output, &written.warnings))
+            Ok(render_one(rt, StatusCode::CREATED, written.object, view, &written.warnings))
         }
         ("update", sub @ (None | Some("status" | "finalize"))) => {
             let body = read_json(req).await?;
             let written = registry.update(rt, ns, name, body, sub, &query.write_options()?).await?;
-            Ok(render_one(rt, StatusCode::OK, written.object, output, &written.warnings))
+            Ok(render_one(rt, StatusCode::OK, written.object, view, &written.warnings))
         }
         ("patch", sub @ (None | Some("status"))) => {
             let content_type = content_type(&req);
             let patch_type = PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
             let body = read_bytes(req).await?;
             let written = registry.patch(rt, ns, name, patch_type, &body, sub, &query.write_options()?).await?;
-            Ok(render_one(rt, StatusCode::OK, written.object, output, &written.warnings))
+            Ok(render_one(rt, StatusCode::OK, written.object, view, &written.warnings))
         }
         ("delete", None) => {
             let body = read_optional_json(req).await?;
@@ -75,14 +77,14 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
             let obj = match deleted {
                 Deleted::Gone(o) | Deleted::Pending(o) => o,
             };
-            Ok(render_one(rt, status, obj, output, &[]))
+            Ok(render_one(rt, status, obj, view, &[]))
         }
         ("deletecollection", None) => {
             let body = read_optional_json(req).await?;
             let opts = query.delete_options(body.as_ref())?;
             let items = registry.delete_collection(rt, ns, &query.list_options(rt)?, &opts).await?;
             let list = ObjectList { items, resource_version: registry.store().revision().to_string(), continue_token: None };
-            Ok(render_list(rt, list, Output::Json))
+            Ok(render_list(rt, list, View { output: Output::Json, include: IncludeObject::Metadata }))
         }
         ("create", Some(sub @ ("binding" | "eviction"))) => {
             let body = read_json(req).await?;
@@ -126,33 +128,43 @@ async fn read_optional_json(req: Request<Body>) -> Result<Option<Value>, ApiErro
     negotiate::decode_body(Some(&content_type), &bytes).map(Some)
 }
 
+/// The representation a client asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub output: Output,
+    pub include: IncludeObject,
+}
+
 /// One object in the representation the client asked for.
-pub fn render_one(rt: &ResourceType, status: StatusCode, obj: Value, output: Output, warnings: &[String]) -> HttpResponse {
-    match output {
-        Output::PartialMetadata => respond::object(status, &partial_metadata(&obj), output, warnings),
-        _ => {
-            let _ = rt;
-            respond::object(status, &obj, output, warnings)
+pub fn render_one(rt: &ResourceType, status: StatusCode, obj: Value, view: View, warnings: &[String]) -> HttpResponse {
+    let body = match view.output {
+        Output::PartialMetadata => partial_metadata(&obj),
+        Output::Table => {
+            let meta = json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
+            printers::table(rt, std::slice::from_ref(&obj), view.include, meta, jiff::Timestamp::now())
         }
-    }
+        _ => obj,
+    };
+    respond::object(status, &body, view.output, warnings)
 }
 
 /// A list in the representation the client asked for.
-pub fn render_list(rt: &ResourceType, list: ObjectList, output: Output) -> HttpResponse {
+pub fn render_list(rt: &ResourceType, list: ObjectList, view: View) -> HttpResponse {
     let mut metadata = json!({"resourceVersion": list.resource_version});
     if let Some(token) = &list.continue_token {
         metadata["continue"] = json!(token);
     }
-    let body = match output {
+    let body = match view.output {
         Output::PartialMetadata => json!({
             "kind": "PartialObjectMetadataList",
             "apiVersion": "meta.k8s.io/v1",
             "metadata": metadata,
             "items": list.items.iter().map(partial_metadata).collect::<Vec<_>>(),
         }),
+        Output::Table => printers::table(rt, &list.items, view.include, metadata, jiff::Timestamp::now()),
         _ => json!({"kind": rt.list_kind, "apiVersion": rt.api_version(), "metadata": metadata, "items": list.items}),
     };
-    respond::object(StatusCode::OK, &body, output, &[])
+    respond::object(StatusCode::OK, &body, view.output, &[])
 }
 
 /// The `PartialObjectMetadata` form of an object.

@@ -13,6 +13,7 @@ mod list;
 pub mod object;
 pub mod options;
 mod patch;
+pub mod printers;
 pub mod service_allocator;
 pub mod strategic_merge;
 pub mod typed;
