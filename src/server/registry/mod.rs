@@ -3,4 +3,8 @@
 //! in-process controllers.
 
 pub mod catalog;
+pub mod definitions;
+pub mod field_shapes;
+pub mod patch_meta;
+pub mod strategic_merge;
 pub mod typed;
