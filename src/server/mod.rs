@@ -1,6 +1,7 @@
 //! The control plane: store, API server, registry, authentication, controllers, scheduler.
 
 pub mod api_error;
+pub mod apiserver;
 pub mod auth;
 pub mod registry;
 

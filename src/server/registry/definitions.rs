@@ -11,8 +11,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     APIGroup, APIGroupList, APIResourceList, APIVersions, DeleteOptions, ListMeta, Status,
     WatchEvent,
 };
+use k8s_openapi::Resource;
 use schemars::generate::SchemaSettings;
-use schemars::SchemaGenerator;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
 use super::catalog;
@@ -20,8 +21,56 @@ use super::catalog;
 /// Prefix of every reference between definitions.
 pub const REF_PREFIX: &str = "#/definitions/";
 
+/// `ListMeta`, which every list kind's `metadata` holds.
+pub const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
+
+/// A kind the API serves that is not a catalog resource: the bodies of errors, discovery and
+/// the `binding`, `eviction`, `scale` and `token` subresources.
+pub struct OtherKind {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub definition: String,
+    schema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+fn other<T: Resource + JsonSchema>() -> OtherKind {
+    OtherKind {
+        group: T::GROUP,
+        version: T::VERSION,
+        kind: T::KIND,
+        definition: T::schema_name().into_owned(),
+        schema: |generator| generator.subschema_for::<T>(),
+    }
+}
+
+pub fn other_kinds() -> Vec<OtherKind> {
+    vec![
+        other::<Status>(),
+        other::<APIGroup>(),
+        other::<APIGroupList>(),
+        other::<APIResourceList>(),
+        other::<APIVersions>(),
+        other::<Binding>(),
+        other::<Eviction>(),
+        other::<Scale>(),
+        other::<TokenRequest>(),
+    ]
+}
+
+/// Kinds every group-version serves (`DeleteOptions`, `WatchEvent`), by definition name.
+pub fn kinds_in_every_group_version() -> [(&'static str, String); 2] {
+    [
+        ("DeleteOptions", DeleteOptions::schema_name().into_owned()),
+        (
+            "WatchEvent",
+            <WatchEvent<Status>>::schema_name().into_owned(),
+        ),
+    ]
+}
+
 /// Generates the definitions afresh; callers keep what they need of them, since the full set
-/// with descriptions weighs several megabytes.
+/// with descriptions weighs several hundred kilobytes.
 pub fn generate() -> Map<String, Value> {
     let mut generator = SchemaSettings::draft2020_12()
         .with(|settings| {
@@ -32,26 +81,13 @@ pub fn generate() -> Map<String, Value> {
     for resource in catalog::all() {
         (resource.schema)(&mut generator);
     }
-    add_served_beside(&mut generator);
-    generator.take_definitions(false)
-}
-
-/// Types the API returns or accepts that are not themselves catalog resources: the bodies of
-/// errors, deletes, lists, watches, discovery and the `binding`, `eviction`, `scale` and `token`
-/// subresources.
-fn add_served_beside(generator: &mut SchemaGenerator) {
-    generator.subschema_for::<Status>();
+    for kind in other_kinds() {
+        (kind.schema)(&mut generator);
+    }
     generator.subschema_for::<DeleteOptions>();
-    generator.subschema_for::<ListMeta>();
     generator.subschema_for::<WatchEvent<Status>>();
-    generator.subschema_for::<APIGroup>();
-    generator.subschema_for::<APIGroupList>();
-    generator.subschema_for::<APIResourceList>();
-    generator.subschema_for::<APIVersions>();
-    generator.subschema_for::<Binding>();
-    generator.subschema_for::<Eviction>();
-    generator.subschema_for::<Scale>();
-    generator.subschema_for::<TokenRequest>();
+    generator.subschema_for::<ListMeta>();
+    generator.take_definitions(false)
 }
 
 /// The definition name a `$ref` points at.

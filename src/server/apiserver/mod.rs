@@ -1,0 +1,3 @@
+//! The HTTP API server.
+
+pub mod openapi;
