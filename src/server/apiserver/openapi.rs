@@ -267,7 +267,7 @@ fn group_version_document(group: &str, version: &str, definitions: &Map<String, 
             .into_iter()
             .map(|(_, d)| d),
     );
-    collect_refs(&Value::Object(paths.clone()), &mut roots);
+    roots.extend(referenced_definitions(&Value::Object(paths.clone())));
     json!({
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": GIT_VERSION},
@@ -285,9 +285,7 @@ fn reachable_schemas(roots: Vec<String>, definitions: &Map<String, Value>) -> Ma
             continue;
         }
         if let Some(schema) = definitions.get(&name) {
-            let mut refs = Vec::new();
-            collect_refs(schema, &mut refs);
-            queue.extend(refs);
+            queue.extend(referenced_definitions(schema));
         }
     }
     seen.into_iter()
@@ -298,21 +296,14 @@ fn reachable_schemas(roots: Vec<String>, definitions: &Map<String, Value>) -> Ma
         .collect()
 }
 
-fn collect_refs(value: &Value, refs: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(target) = map
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(definitions::ref_target)
-            {
-                refs.push(target.to_string());
-            }
-            map.values().for_each(|v| collect_refs(v, refs));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
-        _ => {}
-    }
+/// The definitions `value` references.
+fn referenced_definitions(value: &Value) -> Vec<String> {
+    let mut refs = Vec::new();
+    definitions::collect_refs(value, &mut refs);
+    refs.iter()
+        .filter_map(|r| definitions::ref_target(r))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Points references at `#/components/schemas/`, and wraps a reference that has siblings

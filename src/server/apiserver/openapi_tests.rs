@@ -14,21 +14,8 @@ fn has_gvk(schema: &Value, group: &str, version: &str, kind: &str) -> bool {
 
 fn refs_of(value: &Value) -> Vec<String> {
     let mut refs = Vec::new();
-    walk_refs(value, &mut refs);
+    definitions::collect_refs(value, &mut refs);
     refs
-}
-
-fn walk_refs(value: &Value, refs: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get("$ref") {
-                refs.push(r.clone());
-            }
-            map.values().for_each(|v| walk_refs(v, refs));
-        }
-        Value::Array(items) => items.iter().for_each(|v| walk_refs(v, refs)),
-        _ => {}
-    }
 }
 
 #[test]

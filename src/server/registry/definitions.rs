@@ -95,6 +95,20 @@ pub fn ref_target(reference: &str) -> Option<&str> {
     reference.strip_prefix(REF_PREFIX)
 }
 
+/// Every `$ref` in `value`, as written.
+pub fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                refs.push(r.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, refs));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,19 +130,6 @@ mod tests {
             let target =
                 ref_target(&reference).unwrap_or_else(|| panic!("foreign ref {reference}"));
             assert!(definitions.contains_key(target), "{reference} dangles");
-        }
-    }
-
-    fn collect_refs(value: &Value, refs: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::String(r)) = map.get("$ref") {
-                    refs.push(r.clone());
-                }
-                map.values().for_each(|v| collect_refs(v, refs));
-            }
-            Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
-            _ => {}
         }
     }
 }
