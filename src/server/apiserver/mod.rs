@@ -3,6 +3,7 @@
 
 mod discovery;
 mod negotiate;
+pub mod openapi;
 mod query;
 pub mod request_info;
 mod respond;
@@ -107,6 +108,19 @@ async fn route(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> Resul
         "/readyz" if api.ready.load(Ordering::Acquire) => Ok(respond::raw("text/plain; charset=utf-8", "ok")),
         "/readyz" => Err(ApiError::unavailable("the server is starting")),
         "/version" => Ok(respond::object(StatusCode::OK, &version(), Output::Json, &[])),
+        "/openapi/v2" => {
+            // Only JSON is produced; a client that accepts nothing else (the protobuf form)
+            // gets a clear refusal rather than bytes it cannot parse.
+            let wants_json = accept.as_deref().is_none_or(|a| a.split(',').any(|m| {
+                let m = m.trim();
+                m.starts_with("application/json") || m.starts_with("*/*") || m.is_empty()
+            }));
+            if !wants_json {
+                return Err(ApiError::not_acceptable("the OpenAPI v2 document is served as application/json only"));
+            }
+            Ok(respond::raw("application/json", openapi::v2()))
+        }
+        "/openapi/v3" => Ok(respond::raw("application/json", openapi::v3_index())),
         "/api" | "/apis" => {
             let legacy = path == "/api";
             match negotiate::output(accept.as_deref())? {
@@ -126,11 +140,27 @@ async fn route(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> Resul
                 ["api", version] => discovery::api_resource_list("", version),
                 ["apis", group] => discovery::api_group(group),
                 ["apis", group, version] => discovery::api_resource_list(group, version),
+                ["openapi", "v3", rest @ ..] => return openapi_v3(&rest.join("/")),
                 _ => None,
             };
             doc.map(|d| respond::object(StatusCode::OK, &d, Output::Json, &[])).ok_or_else(ApiError::no_such_path)
         }
     }
+}
+
+/// One group-version's OpenAPI v3 document; its hash is its ETag and, since the URL
+/// carries the hash, it may be cached for good.
+fn openapi_v3(path: &str) -> Result<HttpResponse, ApiError> {
+    let doc = openapi::v3_group_version(path).ok_or_else(ApiError::no_such_path)?;
+    let mut response = respond::raw("application/json", doc);
+    if let Some(hash) = openapi::v3_hash(path) {
+        let headers = response.headers_mut();
+        if let Ok(etag) = header::HeaderValue::from_str(&format!("\"{hash}\"")) {
+            headers.insert(header::ETAG, etag);
+        }
+        headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, immutable"));
+    }
+    Ok(response)
 }
 
 fn version() -> serde_json::Value {

@@ -43,13 +43,17 @@ impl Registry {
                 object::metadata_mut(&mut obj).insert("name".into(), name.into());
             }
             self.validate_new(rt, &obj)?;
+            let key = object_key(rt, namespace.as_deref(), object::name(&obj));
+            // Report a taken name before allocations can report a taken IP or port.
+            if !generate && self.store.get(&key).await.map_err(store_error)?.is_some() {
+                return Err(ApiError::already_exists(rt.group, rt.plural, object::name(&obj)));
+            }
             let mut candidate = obj.clone();
             strategy.allocate(self, &mut candidate)?;
             if opts.dry_run {
                 strategy.release(self, &candidate);
                 return Ok(Written { object: candidate, warnings });
             }
-            let key = object_key(rt, namespace.as_deref(), object::name(&candidate));
             match self.store.create(&key, encode(&candidate)?).await {
                 Ok(revision) => {
                     object::metadata_mut(&mut candidate).insert("resourceVersion".into(), revision.to_string().into());

@@ -4,7 +4,9 @@
 
 pub mod catalog;
 mod create;
+pub mod definitions;
 mod delete;
+pub mod field_shapes;
 mod incoming;
 pub mod field_selector;
 pub mod kinds;
@@ -13,6 +15,7 @@ mod list;
 pub mod object;
 pub mod options;
 mod patch;
+pub mod patch_meta;
 pub mod printers;
 pub mod service_allocator;
 pub mod strategic_merge;
