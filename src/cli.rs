@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the control plane (API server, controllers, scheduler, store) on this machine.
-    Server(ServerArgs),
+    Server(Box<ServerArgs>),
     /// Print the join token of the server on this machine (agents pass it to --token).
     Token(TokenArgs),
     /// Print the admin kubeconfig of the server on this machine.
@@ -38,12 +38,7 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// Directory holding all state (store, certificates, images).
-    #[arg(
-        long,
-        env = "ONEBIN_DATA_DIR",
-        default_value = "/var/lib/onebin",
-        global = true
-    )]
+    #[arg(long, env = "ONEBIN_DATA_DIR", default_value = "/var/lib/onebin", global = true)]
     pub data_dir: PathBuf,
     /// Config file whose keys are flag names (e.g. `node-name: edge-1`).
     #[arg(short = 'c', long = "config", env = "ONEBIN_CONFIG_FILE", default_value = config::DEFAULT_CONFIG_FILE, global = true)]
@@ -83,11 +78,7 @@ pub struct ServerArgs {
     #[arg(long, env = "ONEBIN_SERVICE_CIDR", default_value = "10.43.0.0/16")]
     pub service_cidr: String,
     /// NodePort range.
-    #[arg(
-        long,
-        env = "ONEBIN_SERVICE_NODE_PORT_RANGE",
-        default_value = "30000-32767"
-    )]
+    #[arg(long, env = "ONEBIN_SERVICE_NODE_PORT_RANGE", default_value = "30000-32767")]
     pub service_node_port_range: String,
     /// Cluster DNS service IP.
     #[arg(long, env = "ONEBIN_CLUSTER_DNS", default_value = "10.43.0.10")]
@@ -127,7 +118,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Server(args) => {
             init_logging(&args.common.log);
-            server::run(args)
+            server::run(*args)
         }
         Command::Token(args) => server::auth::token::print_token(&args.common.data_dir),
         Command::Kubeconfig(args) => server::auth::kubeconfig::print_admin(&args.common.data_dir),
@@ -142,8 +133,8 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -15,11 +15,7 @@ pub const DEFAULT_KUBECONFIG: &str = "/etc/onebin/onebin.yaml";
 
 /// Returns `args` with the config file's keys spliced in as flags after the subcommand.
 pub fn args_with_config_file(args: Vec<OsString>) -> Result<Vec<OsString>> {
-    let Some(subcommand_at) = args
-        .iter()
-        .skip(1)
-        .position(|a| !a.to_string_lossy().starts_with('-'))
-    else {
+    let Some(subcommand_at) = args.iter().skip(1).position(|a| !a.to_string_lossy().starts_with('-')) else {
         return Ok(args);
     };
     let subcommand_at = subcommand_at + 1;
@@ -27,12 +23,9 @@ pub fn args_with_config_file(args: Vec<OsString>) -> Result<Vec<OsString>> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(args),
-        Err(err) => {
-            return Err(err).with_context(|| format!("reading config file {}", path.display()))
-        }
+        Err(err) => return Err(err).with_context(|| format!("reading config file {}", path.display())),
     };
-    let flags =
-        file_flags(&text, &args).with_context(|| format!("in config file {}", path.display()))?;
+    let flags = file_flags(&text, &args).with_context(|| format!("in config file {}", path.display()))?;
     let mut out = args[..=subcommand_at].to_vec();
     out.extend(flags.into_iter().map(OsString::from));
     out.extend_from_slice(&args[subcommand_at + 1..]);
@@ -68,9 +61,7 @@ fn file_flags(text: &str, args: &[OsString]) -> Result<Vec<String>> {
     };
     let mut flags = Vec::new();
     for (key, value) in map {
-        let Some(key) = key.as_str() else {
-            bail!("keys must be flag names (strings)")
-        };
+        let Some(key) = key.as_str() else { bail!("keys must be flag names (strings)") };
         let key = key.trim_start_matches('-');
         if key == "config" || overridden(key, args) {
             continue;
@@ -112,8 +103,7 @@ fn scalar(key: &str, value: &serde_yaml::Value) -> Result<String> {
 /// Creates `path`'s parent directories.
 pub fn ensure_parent(path: &Path) -> Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     Ok(())
 }
@@ -128,30 +118,15 @@ mod tests {
 
     #[test]
     fn file_values_become_flags_after_the_subcommand() {
-        let flags = file_flags(
-            "node-name: a\ntls-san: [x, y]\ndisable-agent: true\nport: 7\n",
-            &os(&["onebin", "server"]),
-        )
-        .unwrap();
-        assert_eq!(
-            flags,
-            [
-                "--node-name=a",
-                "--tls-san=x",
-                "--tls-san=y",
-                "--disable-agent",
-                "--port=7"
-            ]
-        );
+        let flags =
+            file_flags("node-name: a\ntls-san: [x, y]\ndisable-agent: true\nport: 7\n", &os(&["onebin", "server"]))
+                .unwrap();
+        assert_eq!(flags, ["--node-name=a", "--tls-san=x", "--tls-san=y", "--disable-agent", "--port=7"]);
     }
 
     #[test]
     fn command_line_flags_win_over_the_file() {
-        let flags = file_flags(
-            "node-name: a\n",
-            &os(&["onebin", "server", "--node-name=b"]),
-        )
-        .unwrap();
+        let flags = file_flags("node-name: a\n", &os(&["onebin", "server", "--node-name=b"])).unwrap();
         assert!(flags.is_empty());
     }
 

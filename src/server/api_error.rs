@@ -12,40 +12,21 @@ pub struct Cause {
 
 impl Cause {
     pub fn required(field: impl Into<String>) -> Self {
-        Self {
-            reason: "FieldValueRequired",
-            field: field.into(),
-            message: "Required value".into(),
-        }
+        Self { reason: "FieldValueRequired", field: field.into(), message: "Required value".into() }
     }
-    pub fn invalid(
-        field: impl Into<String>,
-        value: impl std::fmt::Display,
-        why: impl std::fmt::Display,
-    ) -> Self {
+    pub fn invalid(field: impl Into<String>, value: impl std::fmt::Display, why: impl std::fmt::Display) -> Self {
         Self {
             reason: "FieldValueInvalid",
             field: field.into(),
             message: format!("Invalid value: {}: {why}", quote(value)),
         }
     }
-    pub fn unsupported(
-        field: impl Into<String>,
-        value: impl std::fmt::Display,
-        allowed: &[&str],
-    ) -> Self {
-        let allowed = allowed
-            .iter()
-            .map(|a| format!("\"{a}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
+    pub fn unsupported(field: impl Into<String>, value: impl std::fmt::Display, allowed: &[&str]) -> Self {
+        let allowed = allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
         Self {
             reason: "FieldValueNotSupported",
             field: field.into(),
-            message: format!(
-                "Unsupported value: {}: supported values: {allowed}",
-                quote(value)
-            ),
+            message: format!("Unsupported value: {}: supported values: {allowed}", quote(value)),
         }
     }
     pub fn duplicate(field: impl Into<String>, value: impl std::fmt::Display) -> Self {
@@ -56,11 +37,7 @@ impl Cause {
         }
     }
     pub fn forbidden(field: impl Into<String>, why: impl Into<String>) -> Self {
-        Self {
-            reason: "FieldValueForbidden",
-            field: field.into(),
-            message: format!("Forbidden: {}", why.into()),
-        }
+        Self { reason: "FieldValueForbidden", field: field.into(), message: format!("Forbidden: {}", why.into()) }
     }
 }
 
@@ -73,9 +50,14 @@ fn quote(value: impl std::fmt::Display) -> String {
     }
 }
 
-/// What went wrong, in the terms of the Kubernetes API.
+/// What went wrong, in the terms of the Kubernetes API. Boxed so that `Result`s carrying
+/// it stay small on the happy path.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorBody>);
+
+/// The fields of an [`ApiError`], reachable through it by deref.
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
@@ -93,75 +75,67 @@ pub struct Details {
     pub name: String,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ErrorBody;
+    fn deref(&self) -> &ErrorBody {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorBody {
+        &mut self.0
+    }
+}
+
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ErrorBody {
             code,
             reason,
             message: message.into(),
             details: None,
             causes: Vec::new(),
             retry_after: None,
-        }
+        }))
     }
 
     fn about(mut self, group: &str, kind: &str, name: &str) -> Self {
-        self.details = Some(Details {
-            group: group.into(),
-            kind: kind.into(),
-            name: name.into(),
-        });
+        self.details = Some(Details { group: group.into(), kind: kind.into(), name: name.into() });
         self
     }
 
     /// `plural` is the resource (e.g. `pods`), `group` its API group.
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        Self::new(
-            404,
-            "NotFound",
-            format!("{} \"{name}\" not found", qualified(group, plural)),
-        )
-        .about(group, plural, name)
+        Self::new(404, "NotFound", format!("{} \"{name}\" not found", qualified(group, plural)))
+            .about(group, plural, name)
     }
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        Self::new(
-            409,
-            "AlreadyExists",
-            format!("{} \"{name}\" already exists", qualified(group, plural)),
-        )
-        .about(group, plural, name)
+        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", qualified(group, plural)))
+            .about(group, plural, name)
     }
     pub fn conflict(group: &str, plural: &str, name: &str, why: &str) -> Self {
         Self::new(
             409,
             "Conflict",
-            format!(
-                "Operation cannot be fulfilled on {} \"{name}\": {why}",
-                qualified(group, plural)
-            ),
+            format!("Operation cannot be fulfilled on {} \"{name}\": {why}", qualified(group, plural)),
         )
         .about(group, plural, name)
     }
     pub fn stale(group: &str, plural: &str, name: &str) -> Self {
-        Self::conflict(group, plural, name, "the object has been modified; please apply your changes to the latest version and try again")
+        Self::conflict(
+            group,
+            plural,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
     }
     /// `kind` is the object's kind (e.g. `Pod`).
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
-        let list = causes
-            .iter()
-            .map(|c| format!("{}: {}", c.field, c.message))
-            .collect::<Vec<_>>();
-        let summary = if list.len() == 1 {
-            list[0].clone()
-        } else {
-            format!("[{}]", list.join(", "))
-        };
-        let mut err = Self::new(
-            422,
-            "Invalid",
-            format!("{kind} \"{name}\" is invalid: {summary}"),
-        )
-        .about(group, kind, name);
+        let list = causes.iter().map(|c| format!("{}: {}", c.field, c.message)).collect::<Vec<_>>();
+        let summary = if list.len() == 1 { list[0].clone() } else { format!("[{}]", list.join(", ")) };
+        let mut err =
+            Self::new(422, "Invalid", format!("{kind} \"{name}\" is invalid: {summary}")).about(group, kind, name);
         err.causes = causes;
         err
     }
@@ -188,21 +162,13 @@ impl ApiError {
         Self::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got {content_type:?}"))
     }
     pub fn too_large(limit: usize) -> Self {
-        Self::new(
-            413,
-            "RequestEntityTooLarge",
-            format!("the request body is larger than the limit of {limit} bytes"),
-        )
+        Self::new(413, "RequestEntityTooLarge", format!("the request body is larger than the limit of {limit} bytes"))
     }
     pub fn gone(message: impl Into<String>) -> Self {
         Self::new(410, "Expired", message)
     }
     pub fn internal(message: impl std::fmt::Display) -> Self {
-        Self::new(
-            500,
-            "InternalError",
-            format!("Internal error occurred: {message}"),
-        )
+        Self::new(500, "InternalError", format!("Internal error occurred: {message}"))
     }
     pub fn unavailable(message: impl Into<String>) -> Self {
         let mut err = Self::new(503, "ServiceUnavailable", message);
@@ -219,11 +185,7 @@ impl ApiError {
     }
     /// A URL that names no resource.
     pub fn no_such_path() -> Self {
-        Self::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )
+        Self::new(404, "NotFound", "the server could not find the requested resource")
     }
 
     /// The `Status` object for this error.
@@ -246,10 +208,8 @@ impl ApiError {
             details.insert("kind".into(), d.kind.clone().into());
         }
         if !self.causes.is_empty() {
-            let causes = self
-                .causes
-                .iter()
-                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}));
+            let causes =
+                self.causes.iter().map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}));
             details.insert("causes".into(), causes.collect::<Vec<_>>().into());
         }
         if let Some(secs) = self.retry_after {

@@ -16,7 +16,13 @@ pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"
 pub async fn ensure(registry: &Registry, advertise: IpAddr, port: u16) -> Result<(), ApiError> {
     let namespaces = catalog::find("", "v1", "namespaces").expect("served");
     for ns in SYSTEM_NAMESPACES {
-        create_if_missing(registry, namespaces, None, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})).await?;
+        create_if_missing(
+            registry,
+            namespaces,
+            None,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )
+        .await?;
     }
     let services = catalog::find("", "v1", "services").expect("served");
     let service_ip = registry.service_allocator().api_service_ip().to_string();
@@ -48,7 +54,12 @@ pub async fn ensure(registry: &Registry, advertise: IpAddr, port: u16) -> Result
 }
 
 /// Creates `obj` unless it exists; returns whether it created it.
-async fn create_if_missing(registry: &Registry, rt: &catalog::ResourceType, ns: Option<&str>, obj: Value) -> Result<bool, ApiError> {
+async fn create_if_missing(
+    registry: &Registry,
+    rt: &catalog::ResourceType,
+    ns: Option<&str>,
+    obj: Value,
+) -> Result<bool, ApiError> {
     match registry.create(rt, ns, obj, &WriteOptions::default()).await {
         Ok(_) => Ok(true),
         Err(err) if err.reason == "AlreadyExists" => Ok(false),

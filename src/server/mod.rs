@@ -37,7 +37,8 @@ async fn serve(args: ServerArgs) -> Result<()> {
         node_port_range: args.service_node_port_range.clone(),
     };
     let pki = Pki::load_or_create(data_dir)?;
-    let store = store::SledStore::open(&data_dir.join("server").join("db"), args.watch_history).context("opening the store")?;
+    let store =
+        store::SledStore::open(&data_dir.join("server").join("db"), args.watch_history).context("opening the store")?;
     let registry = Arc::new(Registry::new(Arc::new(store), &registry_config).await?);
     let names = serving_names(&args, advertise, &registry.service_allocator().api_service_ip().into());
     let serving = pki.serving_cert(&names)?;
@@ -57,7 +58,9 @@ async fn serve(args: ServerArgs) -> Result<()> {
     let server = tokio::spawn(apiserver::tls::serve(listener, acceptor, apiserver::router(api.clone())));
 
     write_kubeconfigs(&args, &pki, &admin)?;
-    bootstrap::ensure(&registry, advertise, args.https_listen_port).await.map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
+    bootstrap::ensure(&registry, advertise, args.https_listen_port)
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
     controllers::namespace::spawn(registry.clone());
     api.ready.store(true, Ordering::Release);
     tracing::info!(address = %addr, elapsed = ?started.elapsed(), kubeconfig = %args.write_kubeconfig.display(), "onebin server is ready");
@@ -73,10 +76,11 @@ async fn serve(args: ServerArgs) -> Result<()> {
 
 /// Names and addresses the serving certificate must cover.
 fn serving_names(args: &ServerArgs, advertise: IpAddr, service_ip: &IpAddr) -> BTreeSet<String> {
-    let mut names: BTreeSet<String> = ["localhost", "127.0.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let mut names: BTreeSet<String> =
+        ["localhost", "127.0.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
+            .into_iter()
+            .map(String::from)
+            .collect();
     names.insert(format!("kubernetes.default.svc.{}", args.cluster_domain));
     names.insert(advertise.to_string());
     names.insert(service_ip.to_string());

@@ -8,7 +8,10 @@ use crate::server::registry::catalog::{self, ResourceType};
 const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 /// The kind and verbs a subresource answers with.
-fn subresource_info(rt: &ResourceType, sub: &str) -> ((&'static str, &'static str, &'static str), &'static [&'static str]) {
+fn subresource_info(
+    rt: &ResourceType,
+    sub: &str,
+) -> ((&'static str, &'static str, &'static str), &'static [&'static str]) {
     match sub {
         "status" => ((rt.group, rt.version, rt.kind), &["get", "patch", "update"]),
         "scale" => (("autoscaling", "v1", "Scale"), &["get", "patch", "update"]),
@@ -18,7 +21,9 @@ fn subresource_info(rt: &ResourceType, sub: &str) -> ((&'static str, &'static st
         "exec" => (("", "v1", "PodExecOptions"), &["create", "get"]),
         "attach" => (("", "v1", "PodAttachOptions"), &["create", "get"]),
         "portforward" => (("", "v1", "PodPortForwardOptions"), &["create", "get"]),
-        "proxy" if rt.kind == "Node" => (("", "v1", "NodeProxyOptions"), &["create", "delete", "get", "patch", "update"]),
+        "proxy" if rt.kind == "Node" => {
+            (("", "v1", "NodeProxyOptions"), &["create", "delete", "get", "patch", "update"])
+        }
         "proxy" => (("", "v1", "ServiceProxyOptions"), &["create", "delete", "get", "patch", "update"]),
         "token" => (("authentication.k8s.io", "v1", "TokenRequest"), &["create"]),
         "finalize" => (("", "v1", "Namespace"), &["update"]),
@@ -37,13 +42,15 @@ pub fn api_versions(server_address: &str) -> Value {
 }
 
 fn group_entry(group: &str, versions: &[&str]) -> Value {
-    let versions: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let versions: Vec<Value> =
+        versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
     json!({"name": group, "versions": versions.clone(), "preferredVersion": versions[0]})
 }
 
 /// `/apis`.
 pub fn api_group_list() -> Value {
-    let groups: Vec<Value> = catalog::groups().into_iter().filter(|(g, _)| !g.is_empty()).map(|(g, v)| group_entry(g, &v)).collect();
+    let groups: Vec<Value> =
+        catalog::groups().into_iter().filter(|(g, _)| !g.is_empty()).map(|(g, v)| group_entry(g, &v)).collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -58,7 +65,8 @@ pub fn api_group(group: &str) -> Option<Value> {
 
 /// `/api/v1` or `/apis/{group}/{version}`.
 pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
-    let types: Vec<&ResourceType> = catalog::all().iter().filter(|rt| rt.group == group && rt.version == version).collect();
+    let types: Vec<&ResourceType> =
+        catalog::all().iter().filter(|rt| rt.group == group && rt.version == version).collect();
     if types.is_empty() {
         return None;
     }
@@ -152,7 +160,8 @@ mod tests {
     #[test]
     fn documents_list_the_catalog() {
         let core = api_resource_list("", "v1").unwrap();
-        let names: Vec<&str> = core["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> =
+            core["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
         assert!(names.contains(&"pods") && names.contains(&"pods/status") && names.contains(&"namespaces/finalize"));
         let apps = api_resource_list("apps", "v1").unwrap();
         let scale = apps["resources"].as_array().unwrap().iter().find(|r| r["name"] == "deployments/scale").unwrap();

@@ -57,7 +57,8 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request<Body>) -> Http
     let peer = req.extensions().get::<PeerIdentity>().cloned().unwrap_or_default();
     let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let user = api.authenticator.authenticate(peer.0.as_deref(), authorization);
-    let public = !info.is_resource && PUBLIC_PATHS.iter().any(|p| info.path == *p || info.path.starts_with(&format!("{p}/")));
+    let public =
+        !info.is_resource && PUBLIC_PATHS.iter().any(|p| info.path == *p || info.path.starts_with(&format!("{p}/")));
     let result = match (&user, public) {
         (Some(user), _) => match authorize(&api, user, &info) {
             Ok(()) => route(&api, &info, req).await,
@@ -88,7 +89,11 @@ fn authorize(api: &ApiServer, user: &UserInfo, info: &RequestInfo) -> Result<(),
                     Some(ns) => format!(" in the namespace \"{ns}\""),
                     None => " at the cluster scope".into(),
                 };
-                format!("{} \"{}\" is forbidden: {why}{scope}", crate::server::api_error::qualified(&info.group, &info.resource), info.name.as_deref().unwrap_or_default())
+                format!(
+                    "{} \"{}\" is forbidden: {why}{scope}",
+                    crate::server::api_error::qualified(&info.group, &info.resource),
+                    info.name.as_deref().unwrap_or_default()
+                )
             } else {
                 format!("forbidden: {why} on path \"{}\"", info.path)
             };
@@ -111,10 +116,12 @@ async fn route(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> Resul
         "/openapi/v2" => {
             // Only JSON is produced; a client that accepts nothing else (the protobuf form)
             // gets a clear refusal rather than bytes it cannot parse.
-            let wants_json = accept.as_deref().is_none_or(|a| a.split(',').any(|m| {
-                let m = m.trim();
-                m.starts_with("application/json") || m.starts_with("*/*") || m.is_empty()
-            }));
+            let wants_json = accept.as_deref().is_none_or(|a| {
+                a.split(',').any(|m| {
+                    let m = m.trim();
+                    m.starts_with("application/json") || m.starts_with("*/*") || m.is_empty()
+                })
+            });
             if !wants_json {
                 return Err(ApiError::not_acceptable("the OpenAPI v2 document is served as application/json only"));
             }
@@ -127,10 +134,16 @@ async fn route(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> Resul
                 Output::AggregatedDiscovery { beta } => {
                     let body = serde_json::to_vec(&discovery::aggregated(legacy, beta)).map_err(ApiError::internal)?;
                     let version = if beta { "v2beta1" } else { "v2" };
-                    let content_type = format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
+                    let content_type =
+                        format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
                     Ok(respond::raw(&content_type, body))
                 }
-                _ if legacy => Ok(respond::object(StatusCode::OK, &discovery::api_versions(&api.server_address), Output::Json, &[])),
+                _ if legacy => Ok(respond::object(
+                    StatusCode::OK,
+                    &discovery::api_versions(&api.server_address),
+                    Output::Json,
+                    &[],
+                )),
                 _ => Ok(respond::object(StatusCode::OK, &discovery::api_group_list(), Output::Json, &[])),
             }
         }

@@ -17,7 +17,9 @@ pub enum Output {
     /// `as=PartialObjectMetadata` / `PartialObjectMetadataList`.
     PartialMetadata,
     /// `as=APIGroupDiscoveryList` in `apidiscovery.k8s.io` v2 (or v2beta1).
-    AggregatedDiscovery { beta: bool },
+    AggregatedDiscovery {
+        beta: bool,
+    },
 }
 
 struct MediaType<'a> {
@@ -29,7 +31,8 @@ impl<'a> MediaType<'a> {
     fn parse(text: &'a str) -> Self {
         let mut parts = text.split(';').map(str::trim);
         let essence = parts.next().unwrap_or_default();
-        let params = parts.filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim(), v.trim().trim_matches('"'))).collect();
+        let params =
+            parts.filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim(), v.trim().trim_matches('"'))).collect();
         Self { essence, params }
     }
 
@@ -52,9 +55,11 @@ pub fn output(accept: Option<&str>) -> Result<Output, ApiError> {
             (None, _, _) if yaml => return Ok(Output::Yaml),
             (None, _, _) => return Ok(Output::Json),
             (Some("Table"), Some("meta.k8s.io"), Some("v1" | "v1beta1")) if json_like => return Ok(Output::Table),
-            (Some("PartialObjectMetadata" | "PartialObjectMetadataList"), Some("meta.k8s.io"), Some("v1" | "v1beta1")) if json_like => {
-                return Ok(Output::PartialMetadata)
-            }
+            (
+                Some("PartialObjectMetadata" | "PartialObjectMetadataList"),
+                Some("meta.k8s.io"),
+                Some("v1" | "v1beta1"),
+            ) if json_like => return Ok(Output::PartialMetadata),
             (Some("APIGroupDiscoveryList"), Some("apidiscovery.k8s.io"), Some(v @ ("v2" | "v2beta1"))) if json_like => {
                 return Ok(Output::AggregatedDiscovery { beta: v == "v2beta1" })
             }
@@ -71,12 +76,10 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, Api
         return Err(ApiError::bad_request("the request body is empty"));
     }
     match essence {
-        "application/json" | "" | "*/*" => {
-            serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
-        }
-        "application/yaml" | "application/x-yaml" | "text/yaml" => {
-            serde_yaml::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body is not valid YAML: {e}")))
-        }
+        "application/json" | "" | "*/*" => serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}"))),
+        "application/yaml" | "application/x-yaml" | "text/yaml" => serde_yaml::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not valid YAML: {e}"))),
         other => Err(ApiError::unsupported_media_type(other)),
     }
 }

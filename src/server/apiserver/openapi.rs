@@ -79,10 +79,7 @@ static V3: LazyLock<V3Documents> = LazyLock::new(|| {
         })
         .collect();
     let index = serde_json::to_vec(&json!({"paths": paths})).expect("JSON values serialize");
-    V3Documents {
-        index,
-        group_versions,
-    }
+    V3Documents { index, group_versions }
 });
 
 /// The Swagger 2.0 document served at `/openapi/v2`.
@@ -97,19 +94,13 @@ pub fn v3_index() -> &'static [u8] {
 
 /// The OpenAPI 3.0 document of one group-version, `path` being `api/v1` or `apis/apps/v1`.
 pub fn v3_group_version(path: &str) -> Option<&'static [u8]> {
-    V3.group_versions
-        .iter()
-        .find(|gv| gv.path == path)
-        .map(|gv| gv.body.as_slice())
+    V3.group_versions.iter().find(|gv| gv.path == path).map(|gv| gv.body.as_slice())
 }
 
 /// The hash that names the current content of a group-version's document (for ETags and the
 /// `hash` query parameter clients cache by).
 pub fn v3_hash(path: &str) -> Option<&'static str> {
-    V3.group_versions
-        .iter()
-        .find(|gv| gv.path == path)
-        .map(|gv| gv.hash.as_str())
+    V3.group_versions.iter().find(|gv| gv.path == path).map(|gv| gv.hash.as_str())
 }
 
 fn group_version_path(group: &str, version: &str) -> String {
@@ -130,10 +121,7 @@ fn reference(definition: &str) -> Value {
 
 /// `io.k8s.api.core.v1.Pod` → `io.k8s.api.core.v1.PodList`.
 fn list_definition(resource: &ResourceType) -> String {
-    let package = resource
-        .definition
-        .rsplit_once('.')
-        .map_or("", |(package, _)| package);
+    let package = resource.definition.rsplit_once('.').map_or("", |(package, _)| package);
     format!("{package}.{}", resource.list_kind)
 }
 
@@ -171,14 +159,10 @@ fn add_patch_extensions(definitions: &mut Map<String, Value>) {
             continue;
         };
         for (field, property) in properties.iter_mut() {
-            let (Some(meta), Value::Object(property)) = (patch_meta_for(name, field), property)
-            else {
+            let (Some(meta), Value::Object(property)) = (patch_meta_for(name, field), property) else {
                 continue;
             };
-            property.insert(
-                "x-kubernetes-patch-strategy".into(),
-                meta.strategy_extension().into(),
-            );
+            property.insert("x-kubernetes-patch-strategy".into(), meta.strategy_extension().into());
             if let Some(key) = meta.merge_key {
                 property.insert("x-kubernetes-patch-merge-key".into(), key.into());
             }
@@ -226,20 +210,11 @@ fn add_group_version_kinds(definitions: &mut Map<String, Value>) {
         }
     };
     for resource in catalog::all() {
-        tag(
-            &resource.definition,
-            gvk(resource.group, resource.version, resource.kind),
-        );
-        tag(
-            &list_definition(resource),
-            gvk(resource.group, resource.version, resource.list_kind),
-        );
+        tag(&resource.definition, gvk(resource.group, resource.version, resource.kind));
+        tag(&list_definition(resource), gvk(resource.group, resource.version, resource.list_kind));
     }
     for other in definitions::other_kinds() {
-        tag(
-            &other.definition,
-            gvk(other.group, other.version, other.kind),
-        );
+        tag(&other.definition, gvk(other.group, other.version, other.kind));
     }
     for (group, versions) in catalog::groups() {
         for version in versions {
@@ -253,20 +228,14 @@ fn add_group_version_kinds(definitions: &mut Map<String, Value>) {
 /// The OpenAPI 3.0 document of one group-version: its resources' paths and every schema they
 /// reach.
 fn group_version_document(group: &str, version: &str, definitions: &Map<String, Value>) -> Value {
-    let resources: Vec<&ResourceType> = catalog::all()
-        .iter()
-        .filter(|r| r.group == group && r.version == version)
-        .collect();
+    let resources: Vec<&ResourceType> =
+        catalog::all().iter().filter(|r| r.group == group && r.version == version).collect();
     let mut paths = Map::new();
     for resource in &resources {
         resource_paths(resource, &mut paths);
     }
     let mut roots: Vec<String> = vec![PATCH.into(), STATUS.into()];
-    roots.extend(
-        definitions::kinds_in_every_group_version()
-            .into_iter()
-            .map(|(_, d)| d),
-    );
+    roots.extend(definitions::kinds_in_every_group_version().into_iter().map(|(_, d)| d));
     roots.extend(referenced_definitions(&Value::Object(paths.clone())));
     json!({
         "openapi": "3.0.0",
@@ -300,10 +269,7 @@ fn reachable_schemas(roots: Vec<String>, definitions: &Map<String, Value>) -> Ma
 fn referenced_definitions(value: &Value) -> Vec<String> {
     let mut refs = Vec::new();
     definitions::collect_refs(value, &mut refs);
-    refs.iter()
-        .filter_map(|r| definitions::ref_target(r))
-        .map(str::to_string)
-        .collect()
+    refs.iter().filter_map(|r| definitions::ref_target(r)).map(str::to_string).collect()
 }
 
 /// Points references at `#/components/schemas/`, and wraps a reference that has siblings
@@ -334,19 +300,12 @@ fn group_ident(group: &str) -> String {
     if group.is_empty() {
         return "Core".into();
     }
-    group
-        .trim_end_matches(".k8s.io")
-        .split('.')
-        .map(upper_first)
-        .collect()
+    group.trim_end_matches(".k8s.io").split('.').map(upper_first).collect()
 }
 
 fn upper_first(word: &str) -> String {
     let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
 /// How an operation reads and writes bodies.
@@ -374,11 +333,7 @@ fn resource_paths(resource: &ResourceType, paths: &mut Map<String, Value>) {
     let list = list_definition(resource);
     let own = (resource.group, resource.version, resource.kind);
     let object = resource.definition.as_str();
-    let scope = if resource.namespaced {
-        "Namespaced"
-    } else {
-        ""
-    };
+    let scope = if resource.namespaced { "Namespaced" } else { "" };
     let ident = |verb: &str, suffix: &str| {
         format!(
             "{verb}{}{}{scope}{}{suffix}",
@@ -387,30 +342,14 @@ fn resource_paths(resource: &ResourceType, paths: &mut Map<String, Value>) {
             resource.kind
         )
     };
-    let op = |method, action, verb, body, response| Operation {
-        method,
-        action,
-        verb,
-        body,
-        response,
-        kind: own,
-    };
+    let op = |method, action, verb, body, response| Operation { method, action, verb, body, response, kind: own };
 
     let collection_ops = [
         op("get", "list", "list", None, list.as_str()),
         op("post", "post", "create", Some(object), object),
-        op(
-            "delete",
-            "deletecollection",
-            "deletecollection",
-            None,
-            STATUS,
-        ),
+        op("delete", "deletecollection", "deletecollection", None, STATUS),
     ];
-    paths.insert(
-        collection.clone(),
-        path_item(&collection, &collection_ops, &|verb| ident(verb, "")),
-    );
+    paths.insert(collection.clone(), path_item(&collection, &collection_ops, &|verb| ident(verb, "")));
     if resource.namespaced {
         let everywhere = format!("{base}/{}", resource.plural);
         let ops = [op("get", "list", "list", None, list.as_str())];
@@ -432,10 +371,7 @@ fn resource_paths(resource: &ResourceType, paths: &mut Map<String, Value>) {
         op("patch", "patch", "patch", None, object),
         op("delete", "delete", "delete", None, object),
     ];
-    paths.insert(
-        item.clone(),
-        path_item(&item, &item_ops, &|verb| ident(verb, "")),
-    );
+    paths.insert(item.clone(), path_item(&item, &item_ops, &|verb| ident(verb, "")));
 
     let others = definitions::other_kinds();
     for sub in resource.subresources {
@@ -450,8 +386,7 @@ fn resource_paths(resource: &ResourceType, paths: &mut Map<String, Value>) {
             _ => {
                 // Subresources with a body kind of their own; streaming and proxy ones carry
                 // no schema kubectl reads.
-                let Some(other) = subresource_kind(sub)
-                    .and_then(|kind| others.iter().find(|other| other.kind == kind))
+                let Some(other) = subresource_kind(sub).and_then(|kind| others.iter().find(|other| other.kind == kind))
                 else {
                     continue;
                 };
@@ -476,10 +411,7 @@ fn resource_paths(resource: &ResourceType, paths: &mut Map<String, Value>) {
             }
         };
         let suffix = upper_first(sub);
-        paths.insert(
-            path.clone(),
-            path_item(&path, &ops, &|verb| ident(verb, &suffix)),
-        );
+        paths.insert(path.clone(), path_item(&path, &ops, &|verb| ident(verb, &suffix)));
     }
 }
 
@@ -501,22 +433,12 @@ fn path_item(path: &str, operations: &[Operation], operation_id: &dyn Fn(&str) -
         parameters.push(path_parameter("name", "name of the object"));
     }
     if path.contains("{namespace}") {
-        parameters.push(path_parameter(
-            "namespace",
-            "object name and auth scope, such as for teams and projects",
-        ));
+        parameters.push(path_parameter("namespace", "object name and auth scope, such as for teams and projects"));
     }
-    parameters.push(query(
-        "pretty",
-        "string",
-        "If 'true', then the output is pretty printed.",
-    ));
+    parameters.push(query("pretty", "string", "If 'true', then the output is pretty printed."));
     item.insert("parameters".into(), parameters.into());
     for operation in operations {
-        item.insert(
-            operation.method.into(),
-            operation_object(operation, operation_id(operation.verb)),
-        );
+        item.insert(operation.method.into(), operation_object(operation, operation_id(operation.verb)));
     }
     Value::Object(item)
 }
@@ -540,30 +462,16 @@ fn operation_object(operation: &Operation, operation_id: String) -> Value {
     let body = match operation.action {
         "patch" => Some(content(&PATCH_TYPES, PATCH)),
         "delete" | "deletecollection" => Some(content(&["*/*"], DELETE_OPTIONS)),
-        _ => operation
-            .body
-            .map(|definition| content(&["*/*"], definition)),
+        _ => operation.body.map(|definition| content(&["*/*"], definition)),
     };
-    let response = content(
-        &["application/json", "application/yaml"],
-        operation.response,
-    );
+    let response = content(&["application/json", "application/yaml"], operation.response);
     let mut responses = Map::new();
-    responses.insert(
-        "200".into(),
-        json!({"description": "OK", "content": response}),
-    );
+    responses.insert("200".into(), json!({"description": "OK", "content": response}));
     if matches!(operation.action, "post" | "put" | "patch") {
-        responses.insert(
-            "201".into(),
-            json!({"description": "Created", "content": response}),
-        );
+        responses.insert("201".into(), json!({"description": "Created", "content": response}));
     }
     if matches!(operation.action, "post" | "delete") {
-        responses.insert(
-            "202".into(),
-            json!({"description": "Accepted", "content": response}),
-        );
+        responses.insert("202".into(), json!({"description": "Accepted", "content": response}));
     }
     responses.insert("401".into(), json!({"description": "Unauthorized"}));
     let mut op = json!({
@@ -585,22 +493,14 @@ fn operation_object(operation: &Operation, operation_id: String) -> Value {
 fn tag(group: &str, version: &str) -> String {
     let ident = group_ident(group);
     let mut chars = ident.chars();
-    let first = chars
-        .next()
-        .map(|c| c.to_ascii_lowercase().to_string())
-        .unwrap_or_default();
+    let first = chars.next().map(|c| c.to_ascii_lowercase().to_string()).unwrap_or_default();
     format!("{first}{}_{version}", chars.as_str())
 }
 
 fn content(media_types: &[&str], definition: &str) -> Value {
     media_types
         .iter()
-        .map(|media| {
-            (
-                (*media).to_string(),
-                json!({"schema": reference(definition)}),
-            )
-        })
+        .map(|media| ((*media).to_string(), json!({"schema": reference(definition)})))
         .collect::<Map<String, Value>>()
         .into()
 }
@@ -625,65 +525,37 @@ fn write_parameters() -> Vec<Value> {
 
 fn delete_parameters() -> Vec<Value> {
     vec![
-        query("dryRun", "string", "When present, indicates that modifications should not be persisted. Valid values are: All."),
+        query(
+            "dryRun",
+            "string",
+            "When present, indicates that modifications should not be persisted. Valid values are: All.",
+        ),
         query("gracePeriodSeconds", "integer", "Seconds the object may take to terminate; zero deletes immediately."),
         query("orphanDependents", "boolean", "Deprecated: use propagationPolicy. Whether dependents are orphaned."),
-        query("propagationPolicy", "string", "Whether and how garbage collection deletes dependents: Orphan, Background or Foreground."),
+        query(
+            "propagationPolicy",
+            "string",
+            "Whether and how garbage collection deletes dependents: Orphan, Background or Foreground.",
+        ),
     ]
 }
 
 fn list_parameters() -> Vec<Value> {
     vec![
-        query(
-            "allowWatchBookmarks",
-            "boolean",
-            "Asks for BOOKMARK watch events.",
-        ),
-        query(
-            "continue",
-            "string",
-            "Token from a previous truncated list, to fetch the next chunk.",
-        ),
-        query(
-            "fieldSelector",
-            "string",
-            "Restricts the list to objects whose fields match.",
-        ),
-        query(
-            "labelSelector",
-            "string",
-            "Restricts the list to objects whose labels match.",
-        ),
-        query(
-            "limit",
-            "integer",
-            "Maximum number of objects to return; more are fetched with continue.",
-        ),
-        query(
-            "resourceVersion",
-            "string",
-            "Which version of the collection to list or watch from.",
-        ),
-        query(
-            "resourceVersionMatch",
-            "string",
-            "How resourceVersion applies to a list: Exact or NotOlderThan.",
-        ),
+        query("allowWatchBookmarks", "boolean", "Asks for BOOKMARK watch events."),
+        query("continue", "string", "Token from a previous truncated list, to fetch the next chunk."),
+        query("fieldSelector", "string", "Restricts the list to objects whose fields match."),
+        query("labelSelector", "string", "Restricts the list to objects whose labels match."),
+        query("limit", "integer", "Maximum number of objects to return; more are fetched with continue."),
+        query("resourceVersion", "string", "Which version of the collection to list or watch from."),
+        query("resourceVersionMatch", "string", "How resourceVersion applies to a list: Exact or NotOlderThan."),
         query(
             "sendInitialEvents",
             "boolean",
             "Whether a watch starts with synthetic ADDED events for the current state.",
         ),
-        query(
-            "timeoutSeconds",
-            "integer",
-            "Time limit of the list or watch call.",
-        ),
-        query(
-            "watch",
-            "boolean",
-            "Watch for changes to the described resources instead of listing them.",
-        ),
+        query("timeoutSeconds", "integer", "Time limit of the list or watch call."),
+        query("watch", "boolean", "Watch for changes to the described resources instead of listing them."),
     ]
 }
 

@@ -6,7 +6,9 @@ use crate::server::api_error::ApiError;
 use crate::server::registry::catalog::ResourceType;
 use crate::server::registry::field_selector::FieldSelector;
 use crate::server::registry::label_selector::LabelSelector;
-use crate::server::registry::options::{DeleteOptions, FieldValidation, ListOptions, PropagationPolicy, WatchOptions, WriteOptions};
+use crate::server::registry::options::{
+    DeleteOptions, FieldValidation, ListOptions, PropagationPolicy, WatchOptions, WriteOptions,
+};
 
 #[derive(Debug, Default)]
 pub struct Query {
@@ -34,7 +36,10 @@ impl Query {
     fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ApiError> {
         match self.get(name).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| ApiError::bad_request(format!("{name}: {text:?} is not a valid number"))),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("{name}: {text:?} is not a valid number"))),
         }
     }
 
@@ -51,7 +56,11 @@ impl Query {
         let field_validation = FieldValidation::parse(validation).ok_or_else(|| {
             ApiError::bad_request(format!("fieldValidation must be one of Ignore, Warn or Strict, not {validation:?}"))
         })?;
-        Ok(WriteOptions { dry_run: self.dry_run()?, field_validation, field_manager: self.get("fieldManager").map(str::to_string) })
+        Ok(WriteOptions {
+            dry_run: self.dry_run()?,
+            field_validation,
+            field_manager: self.get("fieldManager").map(str::to_string),
+        })
     }
 
     fn dry_run(&self) -> Result<bool, ApiError> {
@@ -60,7 +69,11 @@ impl Query {
             match value {
                 "All" => dry = true,
                 "" => {}
-                other => return Err(ApiError::bad_request(format!("dryRun: unsupported value {other:?}; the only supported value is All"))),
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "dryRun: unsupported value {other:?}; the only supported value is All"
+                    )))
+                }
             }
         }
         Ok(dry)
@@ -78,7 +91,9 @@ impl Query {
     pub fn watch_options(&self, rt: &ResourceType) -> Result<WatchOptions, ApiError> {
         let resource_version = match self.get("resourceVersion").filter(|v| !v.is_empty()) {
             None => None,
-            Some(text) => Some(text.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version {text:?}")))?),
+            Some(text) => Some(
+                text.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version {text:?}")))?,
+            ),
         };
         Ok(WatchOptions {
             label_selector: LabelSelector::parse(self.get("labelSelector").unwrap_or_default())?,
@@ -126,6 +141,8 @@ fn parse_policy(text: &str) -> Result<PropagationPolicy, ApiError> {
         "Orphan" => Ok(PropagationPolicy::Orphan),
         "Background" => Ok(PropagationPolicy::Background),
         "Foreground" => Ok(PropagationPolicy::Foreground),
-        other => Err(ApiError::bad_request(format!("propagationPolicy must be Orphan, Background or Foreground, not {other:?}"))),
+        other => Err(ApiError::bad_request(format!(
+            "propagationPolicy must be Orphan, Background or Foreground, not {other:?}"
+        ))),
     }
 }

@@ -28,7 +28,8 @@ impl RequestInfo {
     /// Parses `path` (already percent-decoded segments are split on '/'); `watch` tells
     /// whether the query asks for a watch.
     pub fn parse(method: &Method, path: &str, watch_param: bool) -> Self {
-        let non_resource = || Self { path: path.to_string(), verb: method.as_str().to_lowercase(), ..Default::default() };
+        let non_resource =
+            || Self { path: path.to_string(), verb: method.as_str().to_lowercase(), ..Default::default() };
         let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
         let mut info = Self { is_resource: true, path: path.to_string(), ..Default::default() };
         let mut rest: &[&str] = match segments.first() {
@@ -94,10 +95,16 @@ mod tests {
     #[test]
     fn resource_paths() {
         let info = RequestInfo::parse(&Method::GET, "/api/v1/namespaces/default/pods/web/log", false);
-        assert_eq!((info.namespace.as_deref(), info.resource.as_str(), info.name.as_deref(), info.subresource.as_deref()), (Some("default"), "pods", Some("web"), Some("log")));
+        assert_eq!(
+            (info.namespace.as_deref(), info.resource.as_str(), info.name.as_deref(), info.subresource.as_deref()),
+            (Some("default"), "pods", Some("web"), Some("log"))
+        );
         assert_eq!(info.verb, "get");
         let list = RequestInfo::parse(&Method::GET, "/apis/apps/v1/deployments", false);
-        assert_eq!((list.group.as_str(), list.version.as_str(), list.verb.as_str(), list.namespace), ("apps", "v1", "list", None));
+        assert_eq!(
+            (list.group.as_str(), list.version.as_str(), list.verb.as_str(), list.namespace),
+            ("apps", "v1", "list", None)
+        );
         let watch = RequestInfo::parse(&Method::GET, "/api/v1/watch/namespaces/ns/pods", false);
         assert_eq!((watch.verb.as_str(), watch.resource.as_str()), ("watch", "pods"));
         let delete_all = RequestInfo::parse(&Method::DELETE, "/api/v1/namespaces/ns/pods", false);
@@ -109,7 +116,10 @@ mod tests {
         let ns = RequestInfo::parse(&Method::GET, "/api/v1/namespaces/kube-system", false);
         assert_eq!((ns.resource.as_str(), ns.name.as_deref(), ns.namespace), ("namespaces", Some("kube-system"), None));
         let fin = RequestInfo::parse(&Method::PUT, "/api/v1/namespaces/x/finalize", false);
-        assert_eq!((fin.resource.as_str(), fin.subresource.as_deref(), fin.verb.as_str()), ("namespaces", Some("finalize"), "update"));
+        assert_eq!(
+            (fin.resource.as_str(), fin.subresource.as_deref(), fin.verb.as_str()),
+            ("namespaces", Some("finalize"), "update")
+        );
         let all = RequestInfo::parse(&Method::GET, "/api/v1/namespaces", false);
         assert_eq!((all.resource.as_str(), all.verb.as_str()), ("namespaces", "list"));
     }
@@ -119,6 +129,6 @@ mod tests {
         for path in ["/version", "/api", "/apis", "/apis/apps", "/openapi/v2", "/healthz"] {
             assert!(!RequestInfo::parse(&Method::GET, path, false).is_resource, "{path}");
         }
-        assert!(RequestInfo::parse(&Method::GET, "/api/v1", false).is_resource == false);
+        assert!(!RequestInfo::parse(&Method::GET, "/api/v1", false).is_resource);
     }
 }

@@ -12,7 +12,9 @@ pub type HttpResponse = Response<Body>;
 /// `value` encoded as `output` asks (JSON unless YAML is wanted).
 pub fn object(status: StatusCode, value: &Value, output: Output, warnings: &[String]) -> HttpResponse {
     let (content_type, body) = match output {
-        Output::Yaml => ("application/yaml", serde_yaml::to_string(value).map(String::into_bytes).map_err(|e| e.to_string())),
+        Output::Yaml => {
+            ("application/yaml", serde_yaml::to_string(value).map(String::into_bytes).map_err(|e| e.to_string()))
+        }
         _ => ("application/json", serde_json::to_vec(value).map_err(|e| e.to_string())),
     };
     match body {
@@ -50,7 +52,9 @@ pub fn error(err: &ApiError) -> HttpResponse {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     if err.code == 401 {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kubernetes-master\""));
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kubernetes-master\""));
     }
     response
 }

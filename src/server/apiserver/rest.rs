@@ -29,7 +29,8 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
     let query = Query::parse(req.uri().query());
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let output = negotiate::output(accept.as_deref())?;
-    let view = View { output, include: printers::parse_include_object(query.get("includeObject").unwrap_or_default())? };
+    let view =
+        View { output, include: printers::parse_include_object(query.get("includeObject").unwrap_or_default())? };
     let ns = info.namespace.as_deref();
     let name = info.name.as_deref().unwrap_or_default();
     let registry = &api.registry;
@@ -45,7 +46,10 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
         ("watch", None) => {
             let mut opts = query.watch_options(rt)?;
             if let Some(name) = &info.name {
-                opts.field_selector = crate::server::registry::field_selector::FieldSelector::parse(&format!("metadata.name={name}"), rt)?;
+                opts.field_selector = crate::server::registry::field_selector::FieldSelector::parse(
+                    &format!("metadata.name={name}"),
+                    rt,
+                )?;
             }
             let events = registry.watch(rt, ns, opts).await?;
             Ok(watch_response::stream(rt, events, view, query.timeout_seconds()?))
@@ -62,7 +66,8 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
         }
         ("patch", sub @ (None | Some("status"))) => {
             let content_type = content_type(&req);
-            let patch_type = PatchType::from_content_type(&content_type).ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
+            let patch_type = PatchType::from_content_type(&content_type)
+                .ok_or_else(|| ApiError::unsupported_media_type(&content_type))?;
             let body = read_bytes(req).await?;
             let written = registry.patch(rt, ns, name, patch_type, &body, sub, &query.write_options()?).await?;
             Ok(render_one(rt, StatusCode::OK, written.object, view, &written.warnings))
@@ -83,7 +88,8 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
             let body = read_optional_json(req).await?;
             let opts = query.delete_options(body.as_ref())?;
             let items = registry.delete_collection(rt, ns, &query.list_options(rt)?, &opts).await?;
-            let list = ObjectList { items, resource_version: registry.store().revision().to_string(), continue_token: None };
+            let list =
+                ObjectList { items, resource_version: registry.store().revision().to_string(), continue_token: None };
             Ok(render_list(rt, list, View { output: Output::Json, include: IncludeObject::Metadata }))
         }
         ("create", Some(sub @ ("binding" | "eviction"))) => {
@@ -94,10 +100,14 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
         (verb @ ("get" | "update" | "patch"), Some("scale")) => {
             let content_type = content_type(&req);
             let body = if verb == "get" { Vec::new() } else { read_bytes(req).await? };
-            let scale = subresources::scale(registry, rt, ns, name, verb, &content_type, &body, &query.write_options()?).await?;
+            let scale =
+                subresources::scale(registry, rt, ns, name, verb, &content_type, &body, &query.write_options()?)
+                    .await?;
             Ok(respond::object(StatusCode::OK, &scale, output, &[]))
         }
-        (verb, Some(sub)) => Err(ApiError::method_not_allowed(format!("{verb} is not supported on {}/{sub}", rt.plural))),
+        (verb, Some(sub)) => {
+            Err(ApiError::method_not_allowed(format!("{verb} is not supported on {}/{sub}", rt.plural)))
+        }
         (verb, None) => Err(ApiError::method_not_allowed(format!("{verb} is not supported on {}", rt.plural))),
     }
 }
@@ -106,11 +116,31 @@ fn content_type(req: &Request<Body>) -> String {
     req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string()
 }
 
+/// Bodies this much over the limit are cut off instead of drained.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Reads a body of at most [`negotiate::MAX_BODY_BYTES`]. An oversized body is still read
+/// to its end (up to a cap) so the client receives the 413 instead of a reset stream.
 async fn read_bytes(req: Request<Body>) -> Result<Vec<u8>, ApiError> {
-    let bytes = axum::body::to_bytes(req.into_body(), negotiate::MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::too_large(negotiate::MAX_BODY_BYTES))?;
-    Ok(bytes.to_vec())
+    use http_body_util::BodyExt;
+    let mut body = req.into_body();
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+        if let Some(data) = frame.data_ref() {
+            seen += data.len();
+            if seen <= negotiate::MAX_BODY_BYTES {
+                bytes.extend_from_slice(data);
+            } else if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    if seen > negotiate::MAX_BODY_BYTES {
+        return Err(ApiError::too_large(negotiate::MAX_BODY_BYTES));
+    }
+    Ok(bytes)
 }
 
 async fn read_json(req: Request<Body>) -> Result<Value, ApiError> {
@@ -140,7 +170,8 @@ pub fn render_one(rt: &ResourceType, status: StatusCode, obj: Value, view: View,
     let body = match view.output {
         Output::PartialMetadata => partial_metadata(&obj),
         Output::Table => {
-            let meta = json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
+            let meta =
+                json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
             printers::table(rt, std::slice::from_ref(&obj), view.include, meta, jiff::Timestamp::now())
         }
         _ => obj,

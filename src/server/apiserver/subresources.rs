@@ -10,21 +10,41 @@ use crate::server::registry::options::{DeleteOptions, PatchType, WriteOptions};
 use crate::server::registry::{object, Registry, UpdateKind};
 
 /// POST to `pods/{name}/binding` or `pods/{name}/eviction`; returns a success Status.
-pub async fn create(registry: &Registry, rt: &ResourceType, ns: Option<&str>, name: &str, sub: &str, body: Value, opts: &WriteOptions) -> Result<Value, ApiError> {
+pub async fn create(
+    registry: &Registry,
+    rt: &ResourceType,
+    ns: Option<&str>,
+    name: &str,
+    sub: &str,
+    body: Value,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
     match sub {
         "binding" => bind(registry, rt, ns, name, body, opts).await,
         _ => evict(registry, rt, ns, name, body).await,
     }
 }
 
-async fn bind(registry: &Registry, rt: &ResourceType, ns: Option<&str>, name: &str, body: Value, opts: &WriteOptions) -> Result<Value, ApiError> {
+async fn bind(
+    registry: &Registry,
+    rt: &ResourceType,
+    ns: Option<&str>,
+    name: &str,
+    body: Value,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
     let node = body.pointer("/target/name").and_then(Value::as_str).unwrap_or_default().to_string();
     if node.is_empty() {
         return Err(ApiError::invalid("", "Binding", name, vec![Cause::required("target.name")]));
     }
     let target_kind = body.pointer("/target/kind").and_then(Value::as_str).unwrap_or("Node");
     if target_kind != "Node" && !target_kind.is_empty() {
-        return Err(ApiError::invalid("", "Binding", name, vec![Cause::unsupported("target.kind", target_kind, &["Node"])]));
+        return Err(ApiError::invalid(
+            "",
+            "Binding",
+            name,
+            vec![Cause::unsupported("target.kind", target_kind, &["Node"])],
+        ));
     }
     if opts.dry_run {
         return Ok(success());
@@ -36,7 +56,12 @@ async fn bind(registry: &Registry, rt: &ResourceType, ns: Option<&str>, name: &s
             }
             let current = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or_default();
             if !current.is_empty() {
-                return Err(ApiError::conflict("", "pods", name, &format!("pod {name} is already assigned to node \"{current}\"")));
+                return Err(ApiError::conflict(
+                    "",
+                    "pods",
+                    name,
+                    &format!("pod {name} is already assigned to node \"{current}\""),
+                ));
             }
             let mut pod = pod.clone();
             pod["spec"]["nodeName"] = json!(node);
@@ -57,7 +82,13 @@ fn set_scheduled_condition(pod: &mut Value) {
 }
 
 /// Eviction: a delete that respects PodDisruptionBudgets.
-async fn evict(registry: &Registry, rt: &ResourceType, ns: Option<&str>, name: &str, body: Value) -> Result<Value, ApiError> {
+async fn evict(
+    registry: &Registry,
+    rt: &ResourceType,
+    ns: Option<&str>,
+    name: &str,
+    body: Value,
+) -> Result<Value, ApiError> {
     let pod = registry.get(rt, ns, name).await?;
     if !object::is_deleting(&pod) {
         check_disruption_budgets(registry, &pod).await?;
@@ -83,13 +114,15 @@ async fn check_disruption_budgets(registry: &Registry, pod: &Value) -> Result<()
         }
         let allowed = pdb.pointer("/status/disruptionsAllowed").and_then(Value::as_i64).unwrap_or(0);
         if allowed <= 0 {
-            let mut err = ApiError::too_many_requests(format!(
-                "Cannot evict pod as it would violate the pod's disruption budget."
-            ));
+            let mut err =
+                ApiError::too_many_requests("Cannot evict pod as it would violate the pod's disruption budget.");
             err.causes.push(Cause {
                 reason: "DisruptionBudget",
                 field: String::new(),
-                message: format!("The disruption budget {} needs more healthy pods to allow this eviction.", object::name(&pdb)),
+                message: format!(
+                    "The disruption budget {} needs more healthy pods to allow this eviction.",
+                    object::name(&pdb)
+                ),
             });
             return Err(err);
         }
@@ -102,7 +135,7 @@ fn success() -> Value {
 }
 
 /// GET, PUT or PATCH of `{name}/scale`.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "one parameter per part of the REST request")]
 pub async fn scale(
     registry: &Registry,
     rt: &ResourceType,
@@ -118,14 +151,18 @@ pub async fn scale(
         return Ok(scale_of(&current));
     }
     let requested = match verb {
-        "update" => serde_json::from_slice::<Value>(body).map_err(|e| ApiError::bad_request(format!("the Scale is not valid JSON: {e}")))?,
+        "update" => serde_json::from_slice::<Value>(body)
+            .map_err(|e| ApiError::bad_request(format!("the Scale is not valid JSON: {e}")))?,
         _ => {
-            let patch_type = PatchType::from_content_type(content_type).ok_or_else(|| ApiError::unsupported_media_type(content_type))?;
-            let patch: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            let patch_type = PatchType::from_content_type(content_type)
+                .ok_or_else(|| ApiError::unsupported_media_type(content_type))?;
+            let patch: Value = serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
             let scale = scale_of(&current);
             match patch_type {
                 PatchType::Json => {
-                    let ops: json_patch::Patch = serde_json::from_value(patch).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                    let ops: json_patch::Patch =
+                        serde_json::from_value(patch).map_err(|e| ApiError::bad_request(e.to_string()))?;
                     let mut doc = scale;
                     json_patch::patch(&mut doc, &ops).map_err(ApiError::invalid_patch)?;
                     doc
@@ -141,7 +178,12 @@ pub async fn scale(
     };
     let replicas = requested.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
     if replicas < 0 {
-        return Err(ApiError::invalid("autoscaling", "Scale", name, vec![Cause::invalid("spec.replicas", replicas, "must be greater than or equal to 0")]));
+        return Err(ApiError::invalid(
+            "autoscaling",
+            "Scale",
+            name,
+            vec![Cause::invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
+        ));
     }
     let wanted = requested.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default();
     if !wanted.is_empty() && wanted != object::resource_version(&current) {
@@ -158,7 +200,9 @@ fn scale_of(obj: &Value) -> Value {
     let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
     let selector = match obj.pointer("/spec/selector") {
         Some(sel) if sel.get("matchLabels").is_some() || sel.get("matchExpressions").is_some() => selector_string(sel),
-        Some(Value::Object(map)) => map.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(","),
+        Some(Value::Object(map)) => {
+            map.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+        }
         _ => String::new(),
     };
     json!({
@@ -181,7 +225,8 @@ fn selector_string(selector: &Value) -> String {
     }
     for expr in selector.get("matchExpressions").and_then(Value::as_array).into_iter().flatten() {
         let key = expr.get("key").and_then(Value::as_str).unwrap_or_default();
-        let values: Vec<&str> = expr.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        let values: Vec<&str> =
+            expr.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
         parts.push(match expr.get("operator").and_then(Value::as_str).unwrap_or_default() {
             "In" => format!("{key} in ({})", values.join(",")),
             "NotIn" => format!("{key} notin ({})", values.join(",")),

@@ -13,25 +13,28 @@ use serde_json::{json, Value};
 use super::negotiate::Output;
 use super::respond::HttpResponse;
 use super::rest::{partial_metadata, View};
-use crate::server::registry::printers;
 use crate::server::registry::catalog::ResourceType;
+use crate::server::registry::printers;
 use crate::server::registry::WatchEvent;
 
 /// Watches without a timeout still end after this long, so clients re-establish them.
 const MAX_WATCH: Duration = Duration::from_secs(30 * 60);
 
-pub fn stream(rt: &'static ResourceType, events: BoxStream<'static, WatchEvent>, view: View, timeout_seconds: Option<u64>) -> HttpResponse {
+pub fn stream(
+    rt: &'static ResourceType,
+    events: BoxStream<'static, WatchEvent>,
+    view: View,
+    timeout_seconds: Option<u64>,
+) -> HttpResponse {
     let timeout = timeout_seconds.filter(|s| *s > 0).map(Duration::from_secs).unwrap_or(MAX_WATCH).min(MAX_WATCH);
     let deadline = tokio::time::sleep(timeout);
     let mut first_table = true;
-    let lines = events
-        .take_until(deadline)
-        .map(move |event| {
-            let frame = frame(rt, event, view, std::mem::take(&mut first_table));
-            let mut line = serde_json::to_vec(&frame).unwrap_or_default();
-            line.push(b'\n');
-            Ok::<_, Infallible>(Bytes::from(line))
-        });
+    let lines = events.take_until(deadline).map(move |event| {
+        let frame = frame(rt, event, view, std::mem::take(&mut first_table));
+        let mut line = serde_json::to_vec(&frame).unwrap_or_default();
+        line.push(b'\n');
+        Ok::<_, Infallible>(Bytes::from(line))
+    });
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/json")
@@ -45,7 +48,8 @@ fn frame(rt: &ResourceType, event: WatchEvent, view: View, first: bool) -> Value
     let shape = |obj: Value| match view.output {
         Output::PartialMetadata => partial_metadata(&obj),
         Output::Table => {
-            let meta = json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
+            let meta =
+                json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
             let mut table = printers::table(rt, std::slice::from_ref(&obj), view.include, meta, jiff::Timestamp::now());
             if !first {
                 table["columnDefinitions"] = json!([]);

@@ -75,9 +75,7 @@ pub fn load_or_create(data_dir: &Path, given: Option<&str>, ca_pem: &[u8]) -> Re
         }
         None => match std::fs::read_to_string(&path) {
             Ok(stored) => JoinToken::parse(&stored).with_context(|| format!("reading {}", path.display()))?.secret,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                hex::encode(rand::random::<[u8; 16]>())
-            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => hex::encode(rand::random::<[u8; 16]>()),
             Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
         },
     };

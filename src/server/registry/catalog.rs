@@ -4,10 +4,9 @@
 use std::sync::LazyLock;
 
 use k8s_openapi::api::{
-    apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch,
-    coordination::v1 as coordination, core::v1 as core, discovery::v1 as discovery,
-    events::v1 as events, networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
-    scheduling::v1 as scheduling, storage::v1 as storage,
+    apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, coordination::v1 as coordination,
+    core::v1 as core, discovery::v1 as discovery, events::v1 as events, networking::v1 as networking,
+    policy::v1 as policy, rbac::v1 as rbac, scheduling::v1 as scheduling, storage::v1 as storage,
 };
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{de::DeserializeOwned, Serialize};
@@ -53,11 +52,7 @@ impl ResourceType {
     /// Prefix of every store key of this type; objects live at `<prefix><ns>/<name>` or
     /// `<prefix><name>`.
     pub fn key_prefix(&self) -> String {
-        let group = if self.group.is_empty() {
-            "core"
-        } else {
-            self.group
-        };
+        let group = if self.group.is_empty() { "core" } else { self.group };
         format!("/registry/{group}/{}/", self.plural)
     }
 
@@ -67,11 +62,7 @@ impl ResourceType {
 
     fn of<T>() -> Self
     where
-        T: k8s_openapi::Resource
-            + k8s_openapi::ListableResource
-            + Serialize
-            + DeserializeOwned
-            + JsonSchema,
+        T: k8s_openapi::Resource + k8s_openapi::ListableResource + Serialize + DeserializeOwned + JsonSchema,
         T::Scope: Scope,
     {
         Self {
@@ -122,89 +113,44 @@ const ALL: &[&str] = &["all"];
 
 static CATALOG: LazyLock<Vec<ResourceType>> = LazyLock::new(|| {
     vec![
-        ResourceType::of::<core::Namespace>()
-            .short(&["ns"])
-            .sub(&["status", "finalize"]),
-        ResourceType::of::<core::Pod>()
-            .short(&["po"])
-            .categories(ALL)
-            .sub(&[
-                "status",
-                "binding",
-                "eviction",
-                "log",
-                "exec",
-                "attach",
-                "portforward",
-                "ephemeralcontainers",
-            ]),
-        ResourceType::of::<core::Service>()
-            .short(&["svc"])
-            .categories(ALL)
-            .sub(&["status", "proxy"]),
+        ResourceType::of::<core::Namespace>().short(&["ns"]).sub(&["status", "finalize"]),
+        ResourceType::of::<core::Pod>().short(&["po"]).categories(ALL).sub(&[
+            "status",
+            "binding",
+            "eviction",
+            "log",
+            "exec",
+            "attach",
+            "portforward",
+            "ephemeralcontainers",
+        ]),
+        ResourceType::of::<core::Service>().short(&["svc"]).categories(ALL).sub(&["status", "proxy"]),
         ResourceType::of::<core::Endpoints>().short(&["ep"]),
-        ResourceType::of::<core::Node>()
-            .short(&["no"])
-            .sub(&["status", "proxy"]),
+        ResourceType::of::<core::Node>().short(&["no"]).sub(&["status", "proxy"]),
         ResourceType::of::<core::ConfigMap>().short(&["cm"]),
         ResourceType::of::<core::Secret>(),
-        ResourceType::of::<core::ServiceAccount>()
-            .short(&["sa"])
-            .sub(&["token"]),
+        ResourceType::of::<core::ServiceAccount>().short(&["sa"]).sub(&["token"]),
         ResourceType::of::<core::Event>().short(&["ev"]),
-        ResourceType::of::<core::ReplicationController>()
-            .short(&["rc"])
-            .categories(ALL)
-            .sub(&["status", "scale"]),
-        ResourceType::of::<core::PersistentVolume>()
-            .short(&["pv"])
-            .sub(&["status"]),
-        ResourceType::of::<core::PersistentVolumeClaim>()
-            .short(&["pvc"])
-            .sub(&["status"]),
+        ResourceType::of::<core::ReplicationController>().short(&["rc"]).categories(ALL).sub(&["status", "scale"]),
+        ResourceType::of::<core::PersistentVolume>().short(&["pv"]).sub(&["status"]),
+        ResourceType::of::<core::PersistentVolumeClaim>().short(&["pvc"]).sub(&["status"]),
         ResourceType::of::<core::LimitRange>().short(&["limits"]),
-        ResourceType::of::<core::ResourceQuota>()
-            .short(&["quota"])
-            .sub(&["status"]),
-        ResourceType::of::<apps::Deployment>()
-            .short(&["deploy"])
-            .categories(ALL)
-            .sub(&["status", "scale"]),
-        ResourceType::of::<apps::ReplicaSet>()
-            .short(&["rs"])
-            .categories(ALL)
-            .sub(&["status", "scale"]),
-        ResourceType::of::<apps::DaemonSet>()
-            .short(&["ds"])
-            .categories(ALL)
-            .sub(&["status"]),
-        ResourceType::of::<apps::StatefulSet>()
-            .short(&["sts"])
-            .categories(ALL)
-            .sub(&["status", "scale"]),
+        ResourceType::of::<core::ResourceQuota>().short(&["quota"]).sub(&["status"]),
+        ResourceType::of::<apps::Deployment>().short(&["deploy"]).categories(ALL).sub(&["status", "scale"]),
+        ResourceType::of::<apps::ReplicaSet>().short(&["rs"]).categories(ALL).sub(&["status", "scale"]),
+        ResourceType::of::<apps::DaemonSet>().short(&["ds"]).categories(ALL).sub(&["status"]),
+        ResourceType::of::<apps::StatefulSet>().short(&["sts"]).categories(ALL).sub(&["status", "scale"]),
         ResourceType::of::<apps::ControllerRevision>(),
-        ResourceType::of::<batch::Job>()
-            .categories(ALL)
-            .sub(&["status"]),
-        ResourceType::of::<batch::CronJob>()
-            .short(&["cj"])
-            .categories(ALL)
-            .sub(&["status"]),
-        ResourceType::of::<autoscaling::HorizontalPodAutoscaler>()
-            .short(&["hpa"])
-            .categories(ALL)
-            .sub(&["status"]),
-        ResourceType::of::<networking::Ingress>()
-            .short(&["ing"])
-            .sub(&["status"]),
+        ResourceType::of::<batch::Job>().categories(ALL).sub(&["status"]),
+        ResourceType::of::<batch::CronJob>().short(&["cj"]).categories(ALL).sub(&["status"]),
+        ResourceType::of::<autoscaling::HorizontalPodAutoscaler>().short(&["hpa"]).categories(ALL).sub(&["status"]),
+        ResourceType::of::<networking::Ingress>().short(&["ing"]).sub(&["status"]),
         ResourceType::of::<networking::IngressClass>(),
         ResourceType::of::<networking::NetworkPolicy>().short(&["netpol"]),
         ResourceType::of::<coordination::Lease>(),
         ResourceType::of::<discovery::EndpointSlice>(),
         ResourceType::of::<events::Event>().short(&["ev"]),
-        ResourceType::of::<policy::PodDisruptionBudget>()
-            .short(&["pdb"])
-            .sub(&["status"]),
+        ResourceType::of::<policy::PodDisruptionBudget>().short(&["pdb"]).sub(&["status"]),
         ResourceType::of::<rbac::Role>(),
         ResourceType::of::<rbac::RoleBinding>(),
         ResourceType::of::<rbac::ClusterRole>(),
@@ -221,17 +167,13 @@ pub fn all() -> &'static [ResourceType] {
 
 /// The type served at `group`/`version` under `plural`.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
-    all()
-        .iter()
-        .find(|rt| rt.group == group && rt.version == version && rt.plural == plural)
+    all().iter().find(|rt| rt.group == group && rt.version == version && rt.plural == plural)
 }
 
 /// The type of objects with this `apiVersion` and `kind`.
 pub fn find_kind(api_version: &str, kind: &str) -> Option<&'static ResourceType> {
     let (group, version) = split_api_version(api_version);
-    all()
-        .iter()
-        .find(|rt| rt.group == group && rt.version == version && rt.kind == kind)
+    all().iter().find(|rt| rt.group == group && rt.version == version && rt.kind == kind)
 }
 
 /// `apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`).

@@ -20,7 +20,13 @@ const GENERATE_NAME_ATTEMPTS: usize = 8;
 
 impl Registry {
     /// Creates `body` (a client's object) in `namespace`.
-    pub async fn create(&self, rt: &ResourceType, namespace: Option<&str>, body: Value, opts: &WriteOptions) -> Result<Written, ApiError> {
+    pub async fn create(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        body: Value,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
         let (mut obj, warnings) = incoming::admit(rt, body, opts.field_validation)?;
         let namespace = place_in_namespace(rt, &mut obj, namespace)?;
         let generate = object::name(&obj).is_empty();
@@ -63,7 +69,9 @@ impl Registry {
                     strategy.release(self, &candidate);
                     match err {
                         StoreError::AlreadyExists if generate => continue,
-                        StoreError::AlreadyExists => return Err(ApiError::already_exists(rt.group, rt.plural, object::name(&candidate))),
+                        StoreError::AlreadyExists => {
+                            return Err(ApiError::already_exists(rt.group, rt.plural, object::name(&candidate)))
+                        }
                         other => return Err(store_error(other)),
                     }
                 }

@@ -4,12 +4,10 @@
 //! references between them read `#/definitions/<name>`.
 
 use k8s_openapi::api::{
-    authentication::v1::TokenRequest, autoscaling::v1::Scale, core::v1::Binding,
-    policy::v1::Eviction,
+    authentication::v1::TokenRequest, autoscaling::v1::Scale, core::v1::Binding, policy::v1::Eviction,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
-    APIGroup, APIGroupList, APIResourceList, APIVersions, DeleteOptions, ListMeta, Status,
-    WatchEvent,
+    APIGroup, APIGroupList, APIResourceList, APIVersions, DeleteOptions, ListMeta, Status, WatchEvent,
 };
 use k8s_openapi::Resource;
 use schemars::generate::SchemaSettings;
@@ -62,10 +60,7 @@ pub fn other_kinds() -> Vec<OtherKind> {
 pub fn kinds_in_every_group_version() -> [(&'static str, String); 2] {
     [
         ("DeleteOptions", DeleteOptions::schema_name().into_owned()),
-        (
-            "WatchEvent",
-            <WatchEvent<Status>>::schema_name().into_owned(),
-        ),
+        ("WatchEvent", <WatchEvent<Status>>::schema_name().into_owned()),
     ]
 }
 
@@ -117,18 +112,13 @@ mod tests {
     fn every_catalog_type_and_everything_it_references_is_defined() {
         let definitions = generate();
         for resource in catalog::all() {
-            assert!(
-                definitions.contains_key(&resource.definition),
-                "{}",
-                resource.definition
-            );
+            assert!(definitions.contains_key(&resource.definition), "{}", resource.definition);
         }
         let mut refs = Vec::new();
         collect_refs(&Value::Object(definitions.clone()), &mut refs);
         assert!(!refs.is_empty());
         for reference in refs {
-            let target =
-                ref_target(&reference).unwrap_or_else(|| panic!("foreign ref {reference}"));
+            let target = ref_target(&reference).unwrap_or_else(|| panic!("foreign ref {reference}"));
             assert!(definitions.contains_key(target), "{reference} dangles");
         }
     }

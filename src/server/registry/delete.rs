@@ -31,7 +31,13 @@ impl Deleted {
 }
 
 impl Registry {
-    pub async fn delete(&self, rt: &ResourceType, namespace: Option<&str>, name: &str, opts: &DeleteOptions) -> Result<Deleted, ApiError> {
+    pub async fn delete(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<Deleted, ApiError> {
         let strategy = kinds::strategy(rt);
         loop {
             let Some((current, revision)) = self.get_versioned(rt, namespace, name).await? else {
@@ -43,7 +49,9 @@ impl Registry {
             match opts.propagation_policy {
                 Some(PropagationPolicy::Foreground) => add_once(&mut finalizers, FOREGROUND_FINALIZER),
                 Some(PropagationPolicy::Orphan) => add_once(&mut finalizers, ORPHAN_FINALIZER),
-                Some(PropagationPolicy::Background) => finalizers.retain(|f| f != ORPHAN_FINALIZER && f != FOREGROUND_FINALIZER),
+                Some(PropagationPolicy::Background) => {
+                    finalizers.retain(|f| f != ORPHAN_FINALIZER && f != FOREGROUND_FINALIZER)
+                }
                 None => {}
             }
             let grace = strategy.grace_period(&obj, opts.grace_period_seconds).unwrap_or(0);
@@ -96,7 +104,10 @@ impl Registry {
         let items = self.list(rt, namespace, list).await?.items;
         let mut deleted = Vec::new();
         for item in items {
-            match self.delete(rt, Some(object::namespace(&item)).filter(|n| !n.is_empty()), object::name(&item), opts).await {
+            match self
+                .delete(rt, Some(object::namespace(&item)).filter(|n| !n.is_empty()), object::name(&item), opts)
+                .await
+            {
                 Ok(outcome) => deleted.push(outcome.object().clone()),
                 Err(err) if err.code == 404 => {}
                 Err(err) => return Err(err),
@@ -116,17 +127,25 @@ fn check_preconditions(rt: &ResourceType, obj: &Value, opts: &DeleteOptions) -> 
     let name = object::name(obj);
     if let Some(uid) = &opts.precondition_uid {
         if uid != object::uid(obj) {
-            return Err(ApiError::conflict(rt.group, rt.plural, name, &format!(
-                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}", object::uid(obj)
-            )));
+            return Err(ApiError::conflict(
+                rt.group,
+                rt.plural,
+                name,
+                &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", object::uid(obj)),
+            ));
         }
     }
     if let Some(rv) = &opts.precondition_resource_version {
         if rv != object::resource_version(obj) {
-            return Err(ApiError::conflict(rt.group, rt.plural, name, &format!(
-                "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                object::resource_version(obj)
-            )));
+            return Err(ApiError::conflict(
+                rt.group,
+                rt.plural,
+                name,
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                    object::resource_version(obj)
+                ),
+            ));
         }
     }
     Ok(())

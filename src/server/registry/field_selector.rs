@@ -47,7 +47,9 @@ fn kind_fields(rt: &ResourceType) -> &'static [&'static str] {
             "source",
             "type",
         ],
-        ("events.k8s.io", "Event") => &["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "type"],
+        ("events.k8s.io", "Event") => {
+            &["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "type"]
+        }
         ("", "Secret") => &["type"],
         ("", "Node") => &["spec.unschedulable"],
         ("", "Namespace") => &["status.phase"],
@@ -79,9 +81,7 @@ impl FieldSelector {
             };
             let field = field.trim();
             if !COMMON.contains(&field) && !kind_fields(rt).contains(&field) {
-                return Err(ApiError::bad_request(format!(
-                    "field label not supported: {field}"
-                )));
+                return Err(ApiError::bad_request(format!("field label not supported: {field}")));
             }
             terms.push(Term { field: field.to_string(), value: unescape(value.trim()), equal });
         }

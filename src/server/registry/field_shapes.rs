@@ -37,12 +37,7 @@ static INDEX: LazyLock<HashMap<String, Definition>> = LazyLock::new(|| {
             let fields = schema
                 .get("properties")
                 .and_then(Value::as_object)
-                .map(|properties| {
-                    properties
-                        .iter()
-                        .map(|(field, s)| (field.clone(), shape_of(s)))
-                        .collect()
-                })
+                .map(|properties| properties.iter().map(|(field, s)| (field.clone(), shape_of(s))).collect())
                 .unwrap_or_default();
             let itself = Shape::Object(name.clone());
             (name, Definition { itself, fields })
@@ -51,11 +46,7 @@ static INDEX: LazyLock<HashMap<String, Definition>> = LazyLock::new(|| {
 });
 
 fn shape_of(schema: &Value) -> Shape {
-    if let Some(target) = schema
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(definitions::ref_target)
-    {
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str).and_then(definitions::ref_target) {
         return Shape::Object(target.to_string());
     }
     match schema.get("type").and_then(Value::as_str) {
@@ -78,10 +69,7 @@ impl Shape {
     /// definition, the value shape for a map, [`OTHER`] when unknown.
     pub fn field(&self, field: &str) -> &Shape {
         match self {
-            Shape::Object(definition) => INDEX
-                .get(definition)
-                .and_then(|d| d.fields.get(field))
-                .unwrap_or(&OTHER),
+            Shape::Object(definition) => INDEX.get(definition).and_then(|d| d.fields.get(field)).unwrap_or(&OTHER),
             Shape::Map(values) => values,
             Shape::List(_) | Shape::Other => &OTHER,
         }

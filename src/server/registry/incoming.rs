@@ -37,7 +37,8 @@ pub fn admit(rt: &ResourceType, body: Value, validation: FieldValidation) -> Res
     if !decoded.unknown_fields.is_empty() {
         match validation {
             FieldValidation::Strict => {
-                let fields = decoded.unknown_fields.iter().map(|f| format!("unknown field \"{f}\"")).collect::<Vec<_>>();
+                let fields =
+                    decoded.unknown_fields.iter().map(|f| format!("unknown field \"{f}\"")).collect::<Vec<_>>();
                 return Err(ApiError::bad_request(format!(
                     "{kind} in version \"{}\" cannot be handled as a {kind}: strict decoding error: {}",
                     rt.version,

@@ -37,9 +37,10 @@ impl LabelSelector {
             if part.is_empty() {
                 continue;
             }
-            requirements.push(parse_requirement(part).map_err(|why| {
-                ApiError::bad_request(format!("unable to parse requirement: {why}: {part:?}"))
-            })?);
+            requirements.push(
+                parse_requirement(part)
+                    .map_err(|why| ApiError::bad_request(format!("unable to parse requirement: {why}: {part:?}")))?,
+            );
         }
         Ok(Self { requirements })
     }
@@ -166,7 +167,8 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
         return Err(format!("found {rest:?}, expected one of: in, notin, =, ==, !=, gt, lt"));
     };
     let set = set.trim();
-    let inner = set.strip_prefix('(').and_then(|s| s.strip_suffix(')')).ok_or("expected a parenthesised set of values")?;
+    let inner =
+        set.strip_prefix('(').and_then(|s| s.strip_suffix(')')).ok_or("expected a parenthesised set of values")?;
     let values = inner.split(',').map(|v| valid_value(v.trim())).collect::<Result<Vec<_>, _>>()?;
     if values.iter().all(String::is_empty) {
         return Err("for 'in', 'notin' operators, values set can't be empty".into());

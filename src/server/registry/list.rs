@@ -21,10 +21,17 @@ pub struct ObjectList {
 }
 
 impl Registry {
-    pub async fn list(&self, rt: &ResourceType, namespace: Option<&str>, opts: &ListOptions) -> Result<ObjectList, ApiError> {
+    pub async fn list(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<ObjectList, ApiError> {
         let prefix = collection_prefix(rt, namespace);
         // A selector on the name needs no scan.
-        if let (Some(name), false) = (opts.field_selector.required("metadata.name"), rt.namespaced && namespace.is_none()) {
+        if let (Some(name), false) =
+            (opts.field_selector.required("metadata.name"), rt.namespaced && namespace.is_none())
+        {
             return self.list_one(rt, namespace, name, opts).await;
         }
         let (mut start_after, first_revision) = match &opts.continue_token {
@@ -55,7 +62,10 @@ impl Registry {
                 if limit.is_some_and(|l| items.len() >= l) {
                     let more = i + 1 < count || page.more;
                     if more {
-                        continue_token = Some(encode_continue(revision.unwrap_or_default(), start_after.as_deref().unwrap_or_default()));
+                        continue_token = Some(encode_continue(
+                            revision.unwrap_or_default(),
+                            start_after.as_deref().unwrap_or_default(),
+                        ));
                     }
                     break 'pages;
                 }
@@ -67,7 +77,13 @@ impl Registry {
         Ok(ObjectList { items, resource_version: revision.unwrap_or_default().to_string(), continue_token })
     }
 
-    async fn list_one(&self, rt: &ResourceType, namespace: Option<&str>, name: &str, opts: &ListOptions) -> Result<ObjectList, ApiError> {
+    async fn list_one(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &ListOptions,
+    ) -> Result<ObjectList, ApiError> {
         let revision = self.store.revision();
         let key = object_key(rt, namespace, name);
         let mut items = Vec::new();
@@ -88,7 +104,8 @@ fn encode_continue(revision: u64, key: &str) -> String {
 
 fn decode_continue(token: &str) -> Result<(u64, String), ApiError> {
     let bad = || ApiError::bad_request("continue key is not valid: it was not produced by this server");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).map_err(|_| bad())?;
+    let raw =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).map_err(|_| bad())?;
     let value: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
     let revision = value.get("rv").and_then(Value::as_u64).ok_or_else(bad)?;
     let key = value.get("start").and_then(Value::as_str).ok_or_else(bad)?;

@@ -6,9 +6,9 @@ pub mod catalog;
 mod create;
 pub mod definitions;
 mod delete;
+pub mod field_selector;
 pub mod field_shapes;
 mod incoming;
-pub mod field_selector;
 pub mod kinds;
 pub mod label_selector;
 mod list;
@@ -82,7 +82,12 @@ impl Registry {
     }
 
     /// The stored object with its modification revision, or `None`.
-    async fn get_versioned(&self, rt: &ResourceType, namespace: Option<&str>, name: &str) -> Result<Option<(Value, u64)>, ApiError> {
+    async fn get_versioned(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<(Value, u64)>, ApiError> {
         let key = object_key(rt, namespace, name);
         match self.store.get(&key).await.map_err(store_error)? {
             Some(kv) => Ok(Some((decode(&kv)?, kv.mod_revision))),
@@ -134,7 +139,8 @@ fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
 }
 
 fn decode_at(raw: &[u8], revision: u64) -> Result<Value, ApiError> {
-    let mut obj: Value = serde_json::from_slice(raw).map_err(|e| ApiError::internal(format!("corrupt stored object: {e}")))?;
+    let mut obj: Value =
+        serde_json::from_slice(raw).map_err(|e| ApiError::internal(format!("corrupt stored object: {e}")))?;
     object::metadata_mut(&mut obj).insert("resourceVersion".into(), revision.to_string().into());
     Ok(obj)
 }

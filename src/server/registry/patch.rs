@@ -15,6 +15,7 @@ use crate::server::api_error::ApiError;
 const PATCH_ATTEMPTS: usize = 16;
 
 impl Registry {
+    #[allow(clippy::too_many_arguments, reason = "one parameter per part of the REST request")]
     pub async fn patch(
         &self,
         rt: &ResourceType,
@@ -26,10 +27,11 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Written, ApiError> {
         let patch: Value = match patch_type {
-            PatchType::Apply => {
-                return Err(ApiError::unsupported_media_type("application/apply-patch+yaml (server-side apply is not supported yet; use client-side kubectl apply)"))
-            }
-            _ => serde_json::from_slice(patch).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
+            PatchType::Apply => return Err(ApiError::unsupported_media_type(
+                "application/apply-patch+yaml (server-side apply is not supported yet; use client-side kubectl apply)",
+            )),
+            _ => serde_json::from_slice(patch)
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
         };
         let kind = UpdateKind::for_subresource(rt, subresource)?;
         for _ in 0..PATCH_ATTEMPTS {
@@ -45,7 +47,9 @@ impl Registry {
             let (new, warnings) = incoming::admit(rt, patched, opts.field_validation)?;
             check_identity(rt, &new, namespace, name)?;
             match self.commit_update(rt, namespace, &old, revision, new, kind, opts.dry_run).await {
-                Err(err) if err.reason == "Conflict" && err.causes.is_empty() && !patch_sets_version(&patch) => continue,
+                Err(err) if err.reason == "Conflict" && err.causes.is_empty() && !patch_sets_version(&patch) => {
+                    continue
+                }
                 Ok(object) => return Ok(Written { object, warnings }),
                 Err(err) => return Err(err),
             }
@@ -59,13 +63,18 @@ fn patch_sets_version(patch: &Value) -> bool {
 }
 
 /// `original` with `patch` applied.
-pub fn apply_patch(rt: &ResourceType, original: &Value, patch: &Value, patch_type: PatchType) -> Result<Value, ApiError> {
+pub fn apply_patch(
+    rt: &ResourceType,
+    original: &Value,
+    patch: &Value,
+    patch_type: PatchType,
+) -> Result<Value, ApiError> {
     match patch_type {
         PatchType::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| ApiError::bad_request(format!("the JSON patch is not a list of operations: {e}")))?;
             let mut doc = original.clone();
-            json_patch::patch(&mut doc, &ops).map_err(|e| ApiError::invalid_patch(e))?;
+            json_patch::patch(&mut doc, &ops).map_err(ApiError::invalid_patch)?;
             Ok(doc)
         }
         PatchType::Merge => {

@@ -21,7 +21,8 @@ pub struct ServiceAllocator {
 
 impl ServiceAllocator {
     pub fn new(service_cidr: &str, port_range: &str) -> anyhow::Result<Self> {
-        let network: Ipv4Net = service_cidr.parse().with_context(|| format!("--service-cidr {service_cidr:?} is not an IPv4 CIDR"))?;
+        let network: Ipv4Net =
+            service_cidr.parse().with_context(|| format!("--service-cidr {service_cidr:?} is not an IPv4 CIDR"))?;
         if network.prefix_len() > 28 {
             bail!("--service-cidr {service_cidr} is too small (at most /28)");
         }
@@ -94,7 +95,9 @@ impl ServiceAllocator {
         let (low, high) = self.ports;
         if let Some(port) = requested {
             if !(low..=high).contains(&port) {
-                return Err(format!("provided port is not in the valid range. The range of valid ports is {low}-{high}"));
+                return Err(format!(
+                    "provided port is not in the valid range. The range of valid ports is {low}-{high}"
+                ));
             }
             if !used.insert(port) {
                 return Err("provided port is already allocated".into());

@@ -41,13 +41,9 @@ pub fn apply(original: &Value, patch: &Value, definition: &str) -> Result<Value,
         .into());
     };
     let Value::Object(original) = original else {
-        return Err(ApiError::internal(
-            "the object to patch is not a JSON object",
-        ));
+        return Err(ApiError::internal("the object to patch is not a JSON object"));
     };
-    merge_map(original.clone(), patch.clone(), shape)
-        .map(Value::Object)
-        .map_err(ApiError::from)
+    merge_map(original.clone(), patch.clone(), shape).map(Value::Object).map_err(ApiError::from)
 }
 
 /// Why a patch cannot be applied. Upstream answers a few well-formed but unprocessable patches
@@ -83,23 +79,15 @@ fn unprocessable(message: &str) -> PatchError {
 }
 
 fn no_merge_key(item: &Value, key: &str) -> PatchError {
-    bad(format!(
-        "map: {item} does not contain declared merge key: {key}"
-    ))
+    bad(format!("map: {item} does not contain declared merge key: {key}"))
 }
 
 fn bad_patch_type(directive: &Value, map: &Map<String, Value>) -> PatchError {
-    bad(format!(
-        "unknown patch type: {directive} in map: {}",
-        Value::Object(map.clone())
-    ))
+    bad(format!("unknown patch type: {directive} in map: {}", Value::Object(map.clone())))
 }
 
 fn expected(what: &str, got: &Value) -> PatchError {
-    bad(format!(
-        "expected a {what}, but received a {}",
-        kind_name(got)
-    ))
+    bad(format!("expected a {what}, but received a {}", kind_name(got)))
 }
 
 /// The JSON kinds upstream tells apart; integers and floats differ, as Go decodes them into
@@ -141,9 +129,7 @@ fn kind_name(value: &Value) -> &'static str {
 
 /// The strategy and merge key of `field` of an object of `shape`.
 fn meta_of(shape: &Shape, field: &str) -> Option<PatchMeta> {
-    shape
-        .definition()
-        .and_then(|definition| patch_meta_for(definition, field))
+    shape.definition().and_then(|definition| patch_meta_for(definition, field))
 }
 
 fn merges(meta: Option<PatchMeta>) -> bool {
@@ -151,11 +137,7 @@ fn merges(meta: Option<PatchMeta>) -> bool {
 }
 
 /// `$setElementOrder/containers` → `containers`.
-fn directive_target<'k>(
-    key: &'k str,
-    prefix: &str,
-    malformed: &str,
-) -> Result<&'k str, PatchError> {
+fn directive_target<'k>(key: &'k str, prefix: &str, malformed: &str) -> Result<&'k str, PatchError> {
     match key.split_once('/') {
         Some((head, field)) if head == prefix => Ok(field),
         _ => Err(bad(malformed)),
@@ -183,11 +165,7 @@ fn merge_map(
 
     for (key, patch_value) in patch {
         let (field, deleting) = if key.starts_with(DELETE_FROM_PRIMITIVE_LIST) {
-            let field = directive_target(
-                &key,
-                DELETE_FROM_PRIMITIVE_LIST,
-                "invalid patch format of primitive list",
-            )?;
+            let field = directive_target(&key, DELETE_FROM_PRIMITIVE_LIST, "invalid patch format of primitive list")?;
             (field.to_string(), true)
         } else {
             (key, false)
@@ -220,13 +198,7 @@ fn merge_map(
             (Value::Array(current), Value::Array(patch_value)) => {
                 if merges(meta) || deleting {
                     let key = meta.and_then(|m| m.merge_key);
-                    Value::Array(merge_list(
-                        current,
-                        patch_value,
-                        shape.field(&field).elements(),
-                        key,
-                        deleting,
-                    )?)
+                    Value::Array(merge_list(current, patch_value, shape.field(&field).elements(), key, deleting)?)
                 } else {
                     Value::Array(patch_value)
                 }
@@ -268,24 +240,17 @@ fn discard_nulls(value: &mut Value) {
 fn remove_directives(value: Value) -> Option<Value> {
     match value {
         Value::Object(map) if map.contains_key(DIRECTIVE) => None,
-        Value::Object(map) => Some(Value::Object(
-            map.into_iter()
-                .filter_map(|(k, v)| remove_directives(v).map(|v| (k, v)))
-                .collect(),
-        )),
-        Value::Array(items) => Some(Value::Array(
-            items.into_iter().filter_map(remove_directives).collect(),
-        )),
+        Value::Object(map) => {
+            Some(Value::Object(map.into_iter().filter_map(|(k, v)| remove_directives(v).map(|v| (k, v))).collect()))
+        }
+        Value::Array(items) => Some(Value::Array(items.into_iter().filter_map(remove_directives).collect())),
         other => Some(other),
     }
 }
 
 /// `$retainKeys`: every key of the original not listed goes; every key the patch sets must
 /// be listed.
-fn apply_retain_keys(
-    original: &mut Map<String, Value>,
-    patch: &mut Map<String, Value>,
-) -> Result<(), PatchError> {
+fn apply_retain_keys(original: &mut Map<String, Value>, patch: &mut Map<String, Value>) -> Result<(), PatchError> {
     let Some(retained) = patch.shift_remove(RETAIN_KEYS) else {
         return Ok(());
     };
@@ -314,11 +279,7 @@ fn merge_ordered_lists(
     patch: &mut Map<String, Value>,
     shape: &Shape,
 ) -> Result<(), PatchError> {
-    let directives: Vec<String> = patch
-        .keys()
-        .filter(|k| k.starts_with(SET_ELEMENT_ORDER))
-        .cloned()
-        .collect();
+    let directives: Vec<String> = patch.keys().filter(|k| k.starts_with(SET_ELEMENT_ORDER)).cloned().collect();
     for directive in directives {
         let Some(order) = patch.shift_remove(&directive) else {
             continue;
@@ -326,11 +287,7 @@ fn merge_ordered_lists(
         let Value::Array(order) = order else {
             return Err(expected("list", &order));
         };
-        let field = directive_target(
-            &directive,
-            SET_ELEMENT_ORDER,
-            "invalid patch format of setElementOrder list",
-        )?;
+        let field = directive_target(&directive, SET_ELEMENT_ORDER, "invalid patch format of setElementOrder list")?;
         let original_list = list_at(original, field)?;
         let patch_list = list_at(patch, field)?;
         let meta = meta_of(shape, field);
@@ -342,23 +299,11 @@ fn merge_ordered_lists(
         let merged = match (original_list, patch_list) {
             (Some(list), None) => list.to_vec(),
             (None, Some(list)) => remove_directives(Value::Array(list.to_vec()))
-                .and_then(|v| {
-                    if let Value::Array(items) = v {
-                        Some(items)
-                    } else {
-                        None
-                    }
-                })
+                .and_then(|v| if let Value::Array(items) = v { Some(items) } else { None })
                 .unwrap_or_default(),
             (Some(current), Some(patch_value)) => {
                 if merges(meta) {
-                    merge_list(
-                        current.to_vec(),
-                        patch_value.to_vec(),
-                        shape.field(field).elements(),
-                        key,
-                        false,
-                    )?
+                    merge_list(current.to_vec(), patch_value.to_vec(), shape.field(field).elements(), key, false)?
                 } else {
                     patch_value.to_vec()
                 }
@@ -368,24 +313,15 @@ fn merge_ordered_lists(
         let is_map = element_kind? == Kind::Map;
         let order_ids = identities(&order, key)?;
         let (listed, server_only) = partition(merged, &order_ids, key)?;
-        let ordered = order_like_upstream(
-            listed,
-            server_only,
-            &order_ids,
-            &original_ids.unwrap_or_default(),
-            key,
-            is_map,
-        )?;
+        let ordered =
+            order_like_upstream(listed, server_only, &order_ids, &original_ids.unwrap_or_default(), key, is_map)?;
         original.insert(field.to_string(), Value::Array(ordered));
         patch.shift_remove(field);
     }
     Ok(())
 }
 
-fn list_at<'m>(
-    map: &'m Map<String, Value>,
-    field: &str,
-) -> Result<Option<&'m [Value]>, PatchError> {
+fn list_at<'m>(map: &'m Map<String, Value>, field: &str) -> Result<Option<&'m [Value]>, PatchError> {
     match map.get(field) {
         None => Ok(None),
         Some(Value::Array(items)) => Ok(Some(items)),
@@ -395,11 +331,7 @@ fn list_at<'m>(
 
 /// The patch may not list elements in an order `$setElementOrder` contradicts, nor elements it
 /// leaves out.
-fn check_order_matches_patch(
-    patch_list: &[Value],
-    order: &[Value],
-    key: Option<&str>,
-) -> Result<(), PatchError> {
+fn check_order_matches_patch(patch_list: &[Value], order: &[Value], key: Option<&str>) -> Result<(), PatchError> {
     if patch_list.is_empty() || order.is_empty() {
         return Ok(());
     }
@@ -466,17 +398,12 @@ fn element_kind(lists: &[&[Value]]) -> Result<Kind, PatchError> {
     for item in lists.iter().flat_map(|l| l.iter()) {
         let this = kind(item);
         match found {
-            None if this == Kind::List => {
-                return Err(unprocessable("lists of lists are not supported"))
-            }
+            None if this == Kind::List => return Err(unprocessable("lists of lists are not supported")),
             None if this == Kind::Null => return Err(bad("list elements may not be null")),
             None => found = Some(this),
             Some(previous) if previous != this => {
                 let shown: Vec<Value> = lists.iter().map(|l| Value::Array(l.to_vec())).collect();
-                return Err(bad(format!(
-                    "list element types are not identical: {}",
-                    Value::Array(shown)
-                )));
+                return Err(bad(format!("list element types are not identical: {}", Value::Array(shown))));
             }
             Some(_) => {}
         }
@@ -498,10 +425,7 @@ fn merge_list(
     let is_map = element_kind(&[&original, &patch])? == Kind::Map;
     if !is_map {
         if deleting {
-            return Ok(original
-                .into_iter()
-                .filter(|item| !patch.contains(item))
-                .collect());
+            return Ok(original.into_iter().filter(|item| !patch.contains(item)).collect());
         }
         let original_ids = original.clone();
         let mut merged: Vec<Value> = Vec::with_capacity(original.len() + patch.len());
@@ -526,9 +450,7 @@ fn merge_list(
             return Err(expected("map", &item));
         };
         let id = item.get(key).cloned().unwrap_or_default();
-        let existing = merged
-            .iter()
-            .position(|m| m.as_object().and_then(|m| m.get(key)) == Some(&id));
+        let existing = merged.iter().position(|m| m.as_object().and_then(|m| m.get(key)) == Some(&id));
         match existing {
             Some(at) => {
                 let current = match merged[at].take() {
@@ -541,14 +463,7 @@ fn merge_list(
         }
     }
     let (listed, server_only) = partition(merged, &patch_ids, Some(key))?;
-    order_like_upstream(
-        listed,
-        server_only,
-        &patch_ids,
-        &original_ids,
-        Some(key),
-        true,
-    )
+    order_like_upstream(listed, server_only, &patch_ids, &original_ids, Some(key), true)
 }
 
 /// Applies the `$patch` elements of a list of objects: `delete` drops the original elements
@@ -579,19 +494,11 @@ fn apply_list_directives(
             _ => return Err(bad_patch_type(directive, map)),
         }
     }
-    Ok(if replace {
-        (rest, Vec::new())
-    } else {
-        (original, rest)
-    })
+    Ok(if replace { (rest, Vec::new()) } else { (original, rest) })
 }
 
 /// Splits `merged` into the elements `ids` names and the rest, keeping their order.
-fn partition(
-    merged: Vec<Value>,
-    ids: &[Value],
-    key: Option<&str>,
-) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
+fn partition(merged: Vec<Value>, ids: &[Value], key: Option<&str>) -> Result<(Vec<Value>, Vec<Value>), PatchError> {
     let mut listed = Vec::new();
     let mut rest = Vec::new();
     for item in merged {
@@ -673,9 +580,7 @@ fn sort_by_order(
         kept.push(item);
     }
     kept.sort_by_key(|item| {
-        identity(item, key)
-            .and_then(|id| order.iter().position(|o| o == id))
-            .unwrap_or(usize::MAX)
+        identity(item, key).and_then(|id| order.iter().position(|o| o == id)).unwrap_or(usize::MAX)
     });
     kept.extend(deleted);
     Ok(kept)

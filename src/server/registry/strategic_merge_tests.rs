@@ -37,11 +37,7 @@ fn patched(original: &Value, patch: Value, definition: &str) -> Value {
 }
 
 fn names(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect()
+    list.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect()
 }
 
 #[test]
@@ -63,10 +59,7 @@ fn kubectl_apply_adding_a_container_places_it_where_the_manifest_does() {
         "$setElementOrder/containers": [{"name": "web"}, {"name": "metrics"}, {"name": "sidecar"}],
         "containers": [{"image": "exporter", "name": "metrics"}]}});
     let out = patched(&pod(), patch, POD);
-    assert_eq!(
-        names(&out["spec"]["containers"]),
-        ["web", "metrics", "sidecar"]
-    );
+    assert_eq!(names(&out["spec"]["containers"]), ["web", "metrics", "sidecar"]);
     assert_eq!(out["spec"]["containers"][1]["image"], "exporter");
 }
 
@@ -85,13 +78,8 @@ fn kubectl_apply_adding_an_env_var_merges_inside_the_container() {
         "containers": [{"$setElementOrder/env": [{"name": "A"}, {"name": "B"}],
             "env": [{"name": "B", "value": "2"}], "name": "web"}]}});
     let out = patched(&pod(), patch, POD);
-    assert_eq!(
-        out["spec"]["containers"][0]["env"],
-        json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}])
-    );
-    assert!(out["spec"]["containers"][0]
-        .get("$setElementOrder/env")
-        .is_none());
+    assert_eq!(out["spec"]["containers"][0]["env"], json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]));
+    assert!(out["spec"]["containers"][0].get("$setElementOrder/env").is_none());
 }
 
 #[test]
@@ -100,10 +88,7 @@ fn kubectl_apply_removing_a_label_sends_null() {
         "labels": {"tier": null}}});
     let out = patched(&pod(), patch, POD);
     assert_eq!(out["metadata"]["labels"], json!({"app": "web"}));
-    assert_eq!(
-        out["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
-        "{}\n"
-    );
+    assert_eq!(out["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"], "{}\n");
 }
 
 fn service() -> Value {
@@ -119,10 +104,7 @@ fn kubectl_apply_changing_service_ports_merges_by_port() {
     let out = patched(&service(), add, SERVICE);
     let ports = out["spec"]["ports"].as_array().unwrap();
     assert_eq!(ports.len(), 2);
-    assert_eq!(
-        ports[0]["nodePort"], 30080,
-        "server-set fields of kept ports survive"
-    );
+    assert_eq!(ports[0]["nodePort"], 30080, "server-set fields of kept ports survive");
     assert_eq!(ports[1]["targetPort"], 8443);
 
     let retarget = json!({"spec": {"$setElementOrder/ports": [{"port": 80}],
@@ -134,10 +116,7 @@ fn kubectl_apply_changing_service_ports_merges_by_port() {
     let remove = json!({"spec": {"$setElementOrder/ports": [{"port": 443}],
         "ports": [{"$patch": "delete", "port": 80}, {"name": "https", "port": 443, "targetPort": 8443}]}});
     let out = patched(&service(), remove, SERVICE);
-    assert_eq!(
-        out["spec"]["ports"],
-        json!([{"name": "https", "port": 443, "targetPort": 8443}])
-    );
+    assert_eq!(out["spec"]["ports"], json!([{"name": "https", "port": 443, "targetPort": 8443}]));
     assert_eq!(out["spec"]["clusterIP"], "10.43.0.9");
 }
 
@@ -153,10 +132,7 @@ fn new_elements_without_an_order_go_before_the_live_ones() {
     // Without $setElementOrder upstream puts elements the live list lacks first.
     let patch = json!({"spec": {"containers": [{"name": "extra", "image": "x"}]}});
     let out = patched(&pod(), patch, POD);
-    assert_eq!(
-        names(&out["spec"]["containers"]),
-        ["extra", "web", "sidecar"]
-    );
+    assert_eq!(names(&out["spec"]["containers"]), ["extra", "web", "sidecar"]);
 }
 
 #[test]
@@ -164,12 +140,10 @@ fn set_element_order_reorders_live_elements_and_keeps_server_only_ones_after() {
     let original = json!({"spec": {"containers": [
         {"name": "a", "image": "1"}, {"name": "c", "image": "3"}, {"name": "d", "image": "4"},
         {"name": "b", "image": "2"}, {"name": "server-only"}]}});
-    let patch = json!({"spec": {"$setElementOrder/containers": [{"name": "d"}, {"name": "b"}, {"name": "c"}, {"name": "a"}]}});
+    let patch =
+        json!({"spec": {"$setElementOrder/containers": [{"name": "d"}, {"name": "b"}, {"name": "c"}, {"name": "a"}]}});
     let out = patched(&original, patch, POD);
-    assert_eq!(
-        names(&out["spec"]["containers"]),
-        ["d", "b", "c", "a", "server-only"]
-    );
+    assert_eq!(names(&out["spec"]["containers"]), ["d", "b", "c", "a", "server-only"]);
 }
 
 #[test]
@@ -189,11 +163,7 @@ fn set_element_order_contradicting_the_patch_is_rejected() {
         "containers": [{"name": "other", "image": "x"}]}});
     let err = apply(&pod(), &patch, POD).unwrap_err();
     assert_eq!(err.code, 400);
-    assert!(
-        err.message.contains("doesn't match $setElementOrder list"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("doesn't match $setElementOrder list"), "{}", err.message);
 }
 
 #[test]
@@ -221,10 +191,7 @@ fn delete_from_primitive_list_removes_only_what_it_names() {
 
     let malformed = json!({"metadata": {"$deleteFromPrimitiveListfinalizers": ["a/x"]}});
     let err = apply(&pod(), &malformed, POD).unwrap_err();
-    assert_eq!(
-        (err.code, err.message.as_str()),
-        (400, "invalid patch format of primitive list")
-    );
+    assert_eq!((err.code, err.message.as_str()), (400, "invalid patch format of primitive list"));
 }
 
 #[test]
@@ -239,10 +206,7 @@ fn retain_keys_clears_the_other_members_of_a_union() {
 
     let unlisted = json!({"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate", "rollingUpdate": {}}}});
     let err = apply(&deployment, &unlisted, DEPLOYMENT).unwrap_err();
-    assert_eq!(
-        (err.code, err.message.as_str()),
-        (400, "invalid patch format of retainKeys")
-    );
+    assert_eq!((err.code, err.message.as_str()), (400, "invalid patch format of retainKeys"));
 }
 
 #[test]
@@ -250,10 +214,7 @@ fn retain_keys_on_volumes_switches_the_volume_source() {
     let patch = json!({"spec": {"$setElementOrder/volumes": [{"name": "data"}],
         "volumes": [{"$retainKeys": ["configMap", "name"], "configMap": {"name": "cfg"}, "name": "data"}]}});
     let out = patched(&pod(), patch, POD);
-    assert_eq!(
-        out["spec"]["volumes"],
-        json!([{"name": "data", "configMap": {"name": "cfg"}}])
-    );
+    assert_eq!(out["spec"]["volumes"], json!([{"name": "data", "configMap": {"name": "cfg"}}]));
 }
 
 #[test]
@@ -272,13 +233,9 @@ fn patch_directives_on_maps() {
 
 #[test]
 fn replace_directive_in_a_list_makes_the_patch_the_whole_list() {
-    let patch =
-        json!({"spec": {"containers": [{"$patch": "replace"}, {"name": "solo", "image": "x"}]}});
+    let patch = json!({"spec": {"containers": [{"$patch": "replace"}, {"name": "solo", "image": "x"}]}});
     let out = patched(&pod(), patch, POD);
-    assert_eq!(
-        out["spec"]["containers"],
-        json!([{"name": "solo", "image": "x"}])
-    );
+    assert_eq!(out["spec"]["containers"], json!([{"name": "solo", "image": "x"}]));
 
     let merge = json!({"spec": {"containers": [{"$patch": "merge"}]}});
     assert_eq!(apply(&pod(), &merge, POD).unwrap_err().code, 400);
@@ -304,13 +261,9 @@ fn a_value_of_another_kind_replaces_the_original() {
 fn replace_strategy_maps_are_not_merged() {
     let pdb = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"},
         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}});
-    let patch =
-        json!({"spec": {"selector": {"matchExpressions": [{"key": "app", "operator": "Exists"}]}}});
+    let patch = json!({"spec": {"selector": {"matchExpressions": [{"key": "app", "operator": "Exists"}]}}});
     let out = patched(&pdb, patch, "io.k8s.api.policy.v1.PodDisruptionBudget");
-    assert_eq!(
-        out["spec"]["selector"],
-        json!({"matchExpressions": [{"key": "app", "operator": "Exists"}]})
-    );
+    assert_eq!(out["spec"]["selector"], json!({"matchExpressions": [{"key": "app", "operator": "Exists"}]}));
     assert_eq!(out["spec"]["minAvailable"], 1);
 }
 
@@ -345,12 +298,7 @@ fn malformed_patches_are_client_errors() {
     let no_key = json!({"spec": {"containers": [{"image": "x"}]}});
     let err = apply(&pod(), &no_key, POD).unwrap_err();
     assert_eq!(err.code, 400);
-    assert!(
-        err.message
-            .contains("does not contain declared merge key: name"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("does not contain declared merge key: name"), "{}", err.message);
 
     let no_finalizers = json!({"metadata": {"name": "p", "finalizers": []}});
     let list_of_lists = json!({"metadata": {"finalizers": [["a"]]}});

@@ -18,17 +18,11 @@ pub struct Decoded {
 }
 
 /// Decodes `value` as a `T` and re-encodes it.
-pub fn decode<T: Serialize + DeserializeOwned + k8s_openapi::Resource>(
-    value: Value,
-) -> Result<Decoded, ApiError> {
+pub fn decode<T: Serialize + DeserializeOwned + k8s_openapi::Resource>(value: Value) -> Result<Decoded, ApiError> {
     let typed: T = serde_path_to_error::deserialize(&value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let at = if path == "." {
-            String::new()
-        } else {
-            format!(" at {path}")
-        };
+        let at = if path == "." { String::new() } else { format!(" at {path}") };
         ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: {inner}{at}",
             kind = T::KIND,
@@ -38,10 +32,7 @@ pub fn decode<T: Serialize + DeserializeOwned + k8s_openapi::Resource>(
     let object = serde_json::to_value(&typed).map_err(ApiError::internal)?;
     let mut unknown_fields = Vec::new();
     collect_unknown(&value, &object, String::new(), &mut unknown_fields);
-    Ok(Decoded {
-        object,
-        unknown_fields,
-    })
+    Ok(Decoded { object, unknown_fields })
 }
 
 /// Records every non-null field of `input` that the canonical `output` lacks.
@@ -49,11 +40,7 @@ fn collect_unknown(input: &Value, output: &Value, path: String, found: &mut Vec<
     match (input, output) {
         (Value::Object(inp), Value::Object(out)) => {
             for (key, value) in inp {
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                 match out.get(key) {
                     Some(o) => collect_unknown(value, o, child, found),
                     None if !value.is_null() => found.push(child),
@@ -91,12 +78,7 @@ mod tests {
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}, "spec": {"containers": "nope"}});
         let err = decode::<Pod>(pod).unwrap_err();
         assert_eq!(err.code, 400);
-        assert!(
-            err.message
-                .contains("Pod in version \"v1\" cannot be handled as a Pod"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("Pod in version \"v1\" cannot be handled as a Pod"), "{}", err.message);
         assert!(err.message.contains("spec.containers"), "{}", err.message);
     }
 }

@@ -12,8 +12,16 @@ use crate::server::api_error::{ApiError, Cause};
 use crate::server::store::StoreError;
 
 /// Metadata a client cannot change by updating.
-const SERVER_OWNED_METADATA: &[&str] =
-    &["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name", "selfLink"];
+const SERVER_OWNED_METADATA: &[&str] = &[
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+    "namespace",
+    "name",
+    "selfLink",
+];
 
 /// Which part of an object an update may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +43,9 @@ impl UpdateKind {
             None => Ok(Self::Object),
             Some("status") if rt.has_subresource("status") => Ok(Self::Status),
             Some("finalize") if rt.has_subresource("finalize") => Ok(Self::Finalize),
-            Some(other) => Err(ApiError::method_not_allowed(format!("the {other} subresource of {} cannot be updated", rt.plural))),
+            Some(other) => {
+                Err(ApiError::method_not_allowed(format!("the {other} subresource of {} cannot be updated", rt.plural)))
+            }
         }
     }
 }
@@ -76,6 +86,7 @@ impl Registry {
 
     /// Runs the update pipeline from `old` (at `revision`) to `new` and writes the result;
     /// a concurrent change surfaces as a Conflict.
+    #[allow(clippy::too_many_arguments, reason = "one parameter per part of the REST request")]
     pub(super) async fn commit_update(
         &self,
         rt: &ResourceType,
@@ -112,7 +123,8 @@ impl Registry {
                 }
                 match self.store.update(&key, revision, encode(&obj)?).await {
                     Ok(new_revision) => {
-                        object::metadata_mut(&mut obj).insert("resourceVersion".into(), new_revision.to_string().into());
+                        object::metadata_mut(&mut obj)
+                            .insert("resourceVersion".into(), new_revision.to_string().into());
                         Ok(obj)
                     }
                     Err(err) => {
@@ -131,7 +143,14 @@ impl Registry {
 
     /// Reads, changes and writes an object, retrying on conflicts: how controllers and the
     /// registry itself update objects. `change` returns `None` to leave it alone.
-    pub async fn update_with<F>(&self, rt: &ResourceType, namespace: Option<&str>, name: &str, kind: UpdateKind, mut change: F) -> Result<Value, ApiError>
+    pub async fn update_with<F>(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+        kind: UpdateKind,
+        mut change: F,
+    ) -> Result<Value, ApiError>
     where
         F: FnMut(&Value) -> Result<Option<Value>, ApiError>,
     {
@@ -149,7 +168,12 @@ impl Registry {
 }
 
 /// The name and namespace in the body must be the ones in the URL.
-pub(super) fn check_identity(rt: &ResourceType, obj: &Value, namespace: Option<&str>, name: &str) -> Result<(), ApiError> {
+pub(super) fn check_identity(
+    rt: &ResourceType,
+    obj: &Value,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<(), ApiError> {
     let body_name = object::name(obj);
     if !body_name.is_empty() && body_name != name {
         return Err(ApiError::bad_request(format!(
@@ -159,7 +183,9 @@ pub(super) fn check_identity(rt: &ResourceType, obj: &Value, namespace: Option<&
     if rt.namespaced {
         let body_ns = object::namespace(obj);
         if !body_ns.is_empty() && Some(body_ns) != namespace {
-            return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
         }
     }
     Ok(())
@@ -213,7 +239,8 @@ pub(super) fn plan_update(rt: &ResourceType, old: &Value, mut new: Value, kind: 
         return Err(ApiError::invalid(rt.group, rt.kind, object::name(old), causes));
     }
     let grace = new.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0);
-    if object::is_deleting(&new) && object::finalizers(&new).is_empty() && grace == 0 && !strategy.holds_deletion(&new) {
+    if object::is_deleting(&new) && object::finalizers(&new).is_empty() && grace == 0 && !strategy.holds_deletion(&new)
+    {
         return Ok(Plan::Remove(new));
     }
     if same_content(&new, old) {
@@ -238,12 +265,18 @@ fn keep_server_metadata(new: &mut Value, old: &Value) {
 fn bump_generation(new: &mut Value, old: &Value) {
     let Some(generation) = old.pointer("/metadata/generation").and_then(Value::as_i64) else { return };
     let desired = |obj: &Value| {
-        obj.as_object().map(|o| o.iter().filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status")).map(|(k, v)| (k.clone(), v.clone())).collect::<serde_json::Map<_, _>>())
+        obj.as_object().map(|o| {
+            o.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<serde_json::Map<_, _>>()
+        })
     };
     let changed = desired(new) != desired(old);
     // Starting deletion also counts, so controllers notice it.
     let deletion_started = object::is_deleting(new) && !object::is_deleting(old);
-    object::metadata_mut(new).insert("generation".into(), json!(if changed || deletion_started { generation + 1 } else { generation }));
+    object::metadata_mut(new)
+        .insert("generation".into(), json!(if changed || deletion_started { generation + 1 } else { generation }));
 }
 
 fn same_content(a: &Value, b: &Value) -> bool {

@@ -22,18 +22,30 @@ pub enum WatchEvent {
     Modified(Value),
     Deleted(Value),
     /// Progress up to a revision; `initial_events_end` marks the end of the initial state.
-    Bookmark { revision: u64, initial_events_end: bool },
+    Bookmark {
+        revision: u64,
+        initial_events_end: bool,
+    },
     Error(ApiError),
 }
 
 impl Registry {
-    pub async fn watch(&self, rt: &ResourceType, namespace: Option<&str>, opts: WatchOptions) -> Result<BoxStream<'static, WatchEvent>, ApiError> {
+    pub async fn watch(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        opts: WatchOptions,
+    ) -> Result<BoxStream<'static, WatchEvent>, ApiError> {
         let prefix = collection_prefix(rt, namespace);
         let mut initial = Vec::new();
         let start = match opts.resource_version.filter(|rv| *rv > 0 && !opts.send_initial_events) {
             Some(rv) => rv,
             None => {
-                let list_opts = ListOptions { label_selector: opts.label_selector.clone(), field_selector: opts.field_selector.clone(), ..Default::default() };
+                let list_opts = ListOptions {
+                    label_selector: opts.label_selector.clone(),
+                    field_selector: opts.field_selector.clone(),
+                    ..Default::default()
+                };
                 let list = self.list(rt, namespace, &list_opts).await?;
                 let revision = list.resource_version.parse().unwrap_or_default();
                 initial.extend(list.items.into_iter().map(WatchEvent::Added));

@@ -56,7 +56,13 @@ fn split_sized(raw: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Events with revisions in `from..=to` under `prefix`, reading at most `max_revisions`
 /// revisions; returns them and the last revision examined.
-pub(super) fn read(inner: &Inner, from: Revision, to: Revision, prefix: &str, max_revisions: u64) -> Result<(Vec<Arc<Event>>, Revision)> {
+pub(super) fn read(
+    inner: &Inner,
+    from: Revision,
+    to: Revision,
+    prefix: &str,
+    max_revisions: u64,
+) -> Result<(Vec<Arc<Event>>, Revision)> {
     let oldest = inner.compacted.load(Ordering::Acquire);
     if from <= oldest {
         return Err(StoreError::Compacted { requested: from.saturating_sub(1), oldest });

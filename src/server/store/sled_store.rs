@@ -87,7 +87,11 @@ impl SledStore {
     }
 
     /// Applies one write under the writer lock, then waits until it is durable.
-    async fn write(&self, key: &str, change: impl FnOnce(Option<KeyValue>) -> Result<Option<Vec<u8>>>) -> Result<(Revision, Option<KeyValue>)> {
+    async fn write(
+        &self,
+        key: &str,
+        change: impl FnOnce(Option<KeyValue>) -> Result<Option<Vec<u8>>>,
+    ) -> Result<(Revision, Option<KeyValue>)> {
         let (revision, previous) = {
             let mut last = self.inner.writer.lock().map_err(|_| backend("writer lock poisoned"))?;
             let previous = self.inner.read(key)?;
@@ -104,7 +108,9 @@ impl SledStore {
             let event = Event { revision, event_type, key: key.to_string(), value: event_value.into(), prev_value };
             let mut batch = sled::Batch::default();
             match stored {
-                Some((create_revision, value)) => batch.insert(object_key(key), encode_object(create_revision, revision, &value)),
+                Some((create_revision, value)) => {
+                    batch.insert(object_key(key), encode_object(create_revision, revision, &value))
+                }
                 None => batch.remove(object_key(key)),
             }
             batch.insert(history::event_key(revision), history::encode_event(&event));

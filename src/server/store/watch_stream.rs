@@ -35,7 +35,8 @@ pub(super) fn open(inner: Arc<Inner>, prefix: String, after: Revision) -> Result
     let live = inner.events.subscribe();
     let published = inner.published.load(Ordering::Acquire);
     let catch_up = (after < published).then_some((after + 1, published));
-    let state = WatchState { inner, prefix, live, ready: VecDeque::new(), catch_up, seen: published.max(after), failed: false };
+    let state =
+        WatchState { inner, prefix, live, ready: VecDeque::new(), catch_up, seen: published.max(after), failed: false };
     Ok(Box::pin(futures::stream::unfold(state, |mut state| async move {
         let item = state.next().await?;
         Some((item, state))

@@ -35,7 +35,11 @@ fn validate_job_template(spec: &Value, path: &str) -> Vec<Cause> {
     let mut causes = validate_pod_spec(pod, &format!("{path}.template.spec"));
     let restart = str_at(pod, &["restartPolicy"]);
     if !["OnFailure", "Never"].contains(&restart) {
-        causes.push(Cause::unsupported(format!("{path}.template.spec.restartPolicy"), restart, &["OnFailure", "Never"]));
+        causes.push(Cause::unsupported(
+            format!("{path}.template.spec.restartPolicy"),
+            restart,
+            &["OnFailure", "Never"],
+        ));
     }
     causes
 }
@@ -82,7 +86,11 @@ impl Strategy for JobStrategy {
         let mut causes = Vec::new();
         for field in ["selector", "template", "completionMode"] {
             if new.pointer(&format!("/spec/{field}")) != old.pointer(&format!("/spec/{field}")) {
-                causes.push(Cause::invalid(format!("spec.{field}"), new.pointer(&format!("/spec/{field}")).cloned().unwrap_or(Value::Null), "field is immutable"));
+                causes.push(Cause::invalid(
+                    format!("spec.{field}"),
+                    new.pointer(&format!("/spec/{field}")).cloned().unwrap_or(Value::Null),
+                    "field is immutable",
+                ));
             }
         }
         causes

@@ -19,7 +19,11 @@ fn key_causes(obj: &Value, field: &str) -> Vec<Cause> {
             && key != "."
             && key != "..";
         if !ok {
-            causes.push(Cause::invalid(format!("{field}[{key}]"), key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"));
+            causes.push(Cause::invalid(
+                format!("{field}[{key}]"),
+                key,
+                "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+            ));
         }
     }
     causes

@@ -16,8 +16,8 @@ use serde_json::Value;
 use super::catalog::ResourceType;
 use super::validation;
 use super::Registry;
-pub use namespace::KUBERNETES_FINALIZER;
 use crate::server::api_error::{ApiError, Cause};
+pub use namespace::KUBERNETES_FINALIZER;
 
 /// What a kind adds to the generic REST semantics.
 pub trait Strategy: Send + Sync {

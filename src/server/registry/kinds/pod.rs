@@ -88,7 +88,8 @@ impl Strategy for PodStrategy {
 /// DefaultTolerationSeconds admission plugin), unless the pod has its own.
 fn default_tolerations(spec: &mut Value) {
     for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
-        let tolerations = spec.as_object_mut().expect("spec is an object").entry("tolerations").or_insert_with(|| json!([]));
+        let tolerations =
+            spec.as_object_mut().expect("spec is an object").entry("tolerations").or_insert_with(|| json!([]));
         let Some(list) = tolerations.as_array_mut() else { return };
         let covered = list.iter().any(|t| {
             let t_key = t.get("key").and_then(Value::as_str).unwrap_or_default();
@@ -149,7 +150,8 @@ mod tests {
         let old = json!({"spec": {"containers": [{"name": "a", "image": "nginx:1"}]}});
         let image = json!({"spec": {"containers": [{"name": "a", "image": "nginx:2"}]}});
         assert!(PodStrategy.validate_update(&image, &old).is_empty());
-        let port = json!({"spec": {"containers": [{"name": "a", "image": "nginx:1", "ports": [{"containerPort": 80}]}]}});
+        let port =
+            json!({"spec": {"containers": [{"name": "a", "image": "nginx:1", "ports": [{"containerPort": 80}]}]}});
         assert_eq!(PodStrategy.validate_update(&port, &old)[0].reason, "FieldValueForbidden");
     }
 
@@ -157,7 +159,8 @@ mod tests {
     fn unscheduled_pods_go_at_once() {
         let pending = json!({"spec": {"terminationGracePeriodSeconds": 30}});
         assert_eq!(PodStrategy.grace_period(&pending, None), Some(0));
-        let running = json!({"spec": {"nodeName": "n", "terminationGracePeriodSeconds": 30}, "status": {"phase": "Running"}});
+        let running =
+            json!({"spec": {"nodeName": "n", "terminationGracePeriodSeconds": 30}, "status": {"phase": "Running"}});
         assert_eq!(PodStrategy.grace_period(&running, None), Some(30));
         assert_eq!(PodStrategy.grace_period(&running, Some(0)), Some(0));
     }

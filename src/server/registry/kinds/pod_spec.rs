@@ -151,7 +151,11 @@ fn validate_container(c: &Value, path: &str, names: &mut HashSet<String>, volume
     for (i, port) in c.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate() {
         let number = port.get("containerPort").and_then(Value::as_i64).unwrap_or(0);
         if !(1..=65535).contains(&number) {
-            causes.push(Cause::invalid(format!("{path}.ports[{i}].containerPort"), number, "must be between 1 and 65535, inclusive"));
+            causes.push(Cause::invalid(
+                format!("{path}.ports[{i}].containerPort"),
+                number,
+                "must be between 1 and 65535, inclusive",
+            ));
         }
         let protocol = str_at(port, &["protocol"]);
         if !PROTOCOLS.contains(&protocol) {
@@ -221,7 +225,10 @@ mod tests {
             "volumeMounts": [{"name": "missing", "mountPath": "/m"}]}]});
         default_pod_spec(&mut spec);
         let fields: Vec<_> = validate_pod_spec(&spec, "spec").into_iter().map(|c| c.field).collect();
-        assert_eq!(fields, ["spec.containers[0].image", "spec.containers[1].name", "spec.containers[1].volumeMounts[0].name"]);
+        assert_eq!(
+            fields,
+            ["spec.containers[0].image", "spec.containers[1].name", "spec.containers[1].volumeMounts[0].name"]
+        );
         let empty = json!({"restartPolicy": "Always", "dnsPolicy": "ClusterFirst"});
         assert_eq!(validate_pod_spec(&empty, "spec")[0].field, "spec.containers");
     }

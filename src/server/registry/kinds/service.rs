@@ -68,7 +68,10 @@ impl Strategy for ServiceStrategy {
         if uses_node_ports(old) && !uses_node_ports(new) {
             let held = node_ports(old);
             for port in each_mut(new, &["spec", "ports"]) {
-                let allocated = port.get("nodePort").and_then(Value::as_u64).is_some_and(|p| held.iter().any(|h| u64::from(*h) == p));
+                let allocated = port
+                    .get("nodePort")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|p| held.iter().any(|h| u64::from(*h) == p));
                 if allocated {
                     port.as_object_mut().map(|p| p.remove("nodePort"));
                 }
@@ -86,12 +89,15 @@ impl Strategy for ServiceStrategy {
             }
         }
         if uses_node_ports(new) {
-            let old_ports: Vec<Value> = old.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
+            let old_ports: Vec<Value> =
+                old.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
             for port in each_mut(new, &["spec", "ports"]) {
                 if port.get("nodePort").is_some() {
                     continue;
                 }
-                let same = old_ports.iter().find(|o| o.get("port") == port.get("port") && o.get("protocol") == port.get("protocol"));
+                let same = old_ports
+                    .iter()
+                    .find(|o| o.get("port") == port.get("port") && o.get("protocol") == port.get("protocol"));
                 if let Some(node_port) = same.and_then(|o| o.get("nodePort")) {
                     port["nodePort"] = node_port.clone();
                 }
@@ -124,7 +130,11 @@ impl Strategy for ServiceStrategy {
             }
         }
         if headless && uses_node_ports(obj) {
-            causes.push(Cause::invalid("spec.clusterIPs[0]", "None", format!("may not be set to 'None' for {kind} services")));
+            causes.push(Cause::invalid(
+                "spec.clusterIPs[0]",
+                "None",
+                format!("may not be set to 'None' for {kind} services"),
+            ));
         }
         let ports = obj.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
         if ports.is_empty() && kind != "ExternalName" && !headless {
@@ -146,7 +156,11 @@ impl Strategy for ServiceStrategy {
             }
             let number = port.get("port").and_then(Value::as_i64).unwrap_or(0);
             if !(1..=65535).contains(&number) {
-                causes.push(Cause::invalid(format!("spec.ports[{i}].port"), number, "must be between 1 and 65535, inclusive"));
+                causes.push(Cause::invalid(
+                    format!("spec.ports[{i}].port"),
+                    number,
+                    "must be between 1 and 65535, inclusive",
+                ));
             }
             let protocol = str_at(port, &["protocol"]);
             if !PROTOCOLS.contains(&protocol) {
@@ -157,7 +171,11 @@ impl Strategy for ServiceStrategy {
             }
             match port.get("targetPort") {
                 Some(Value::Number(n)) if !(1..=65535).contains(&n.as_i64().unwrap_or(0)) => {
-                    causes.push(Cause::invalid(format!("spec.ports[{i}].targetPort"), n, "must be between 1 and 65535, inclusive"));
+                    causes.push(Cause::invalid(
+                        format!("spec.ports[{i}].targetPort"),
+                        n,
+                        "must be between 1 and 65535, inclusive",
+                    ));
                 }
                 Some(Value::String(s)) => {
                     if let Err(why) = port_name_rule(s) {
@@ -167,7 +185,10 @@ impl Strategy for ServiceStrategy {
                 _ => {}
             }
             if port.get("nodePort").is_some() && !uses_node_ports(obj) {
-                causes.push(Cause::forbidden(format!("spec.ports[{i}].nodePort"), format!("may not be used when `type` is '{kind}'")));
+                causes.push(Cause::forbidden(
+                    format!("spec.ports[{i}].nodePort"),
+                    format!("may not be used when `type` is '{kind}'"),
+                ));
             }
         }
         causes
@@ -244,7 +265,9 @@ impl<'a> Claims<'a> {
     fn claim_new(&mut self, obj: &mut Value, old: Option<&Value>) -> Result<(), ApiError> {
         let alloc = self.registry.service_allocator();
         let name = str_at(obj, &["metadata", "name"]).to_string();
-        let invalid = |field: &str, value: Value, why: String| ApiError::invalid("", "Service", &name, vec![Cause::invalid(field, value, why)]);
+        let invalid = |field: &str, value: Value, why: String| {
+            ApiError::invalid("", "Service", &name, vec![Cause::invalid(field, value, why)])
+        };
         let held_ips = old.map(cluster_ips).unwrap_or_default();
         let held_ports = old.map(node_ports).unwrap_or_default();
         if svc_type(obj) == "ExternalName" {
@@ -260,7 +283,10 @@ impl<'a> Claims<'a> {
                 requested
             } else {
                 let want = (!requested.is_empty()).then_some(requested.as_str());
-                let ip = alloc.allocate_ip(want).map_err(|why| invalid("spec.clusterIPs", json!([requested]), why))?.to_string();
+                let ip = alloc
+                    .allocate_ip(want)
+                    .map_err(|why| invalid("spec.clusterIPs", json!([requested]), why))?
+                    .to_string();
                 self.ips.push(ip.clone());
                 ip
             };
@@ -270,7 +296,8 @@ impl<'a> Claims<'a> {
         if !uses_node_ports(obj) {
             return Ok(());
         }
-        let allocate_lb_ports = obj.pointer("/spec/allocateLoadBalancerNodePorts").and_then(Value::as_bool) != Some(false);
+        let allocate_lb_ports =
+            obj.pointer("/spec/allocateLoadBalancerNodePorts").and_then(Value::as_bool) != Some(false);
         let ports_wanted = svc_type(obj) == "NodePort" || allocate_lb_ports;
         let count = obj.pointer("/spec/ports").and_then(Value::as_array).map_or(0, Vec::len);
         for i in 0..count {
@@ -289,7 +316,8 @@ impl<'a> Claims<'a> {
             }
         }
         if needs_health_check_port(obj) {
-            let requested = obj.pointer("/spec/healthCheckNodePort").and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok());
+            let requested =
+                obj.pointer("/spec/healthCheckNodePort").and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok());
             if !requested.is_some_and(|p| held_ports.contains(&p)) {
                 let got = alloc
                     .allocate_port(requested)

@@ -57,7 +57,11 @@ fn validate_controller(obj: &Value, map_selector: bool, only_always: bool) -> Ve
     let labels = template_labels(obj);
     if let Some(sel) = parsed {
         if !sel.matches(&labels) {
-            causes.push(Cause::invalid("spec.template.metadata.labels", json!(labels), "`selector` does not match template `labels`"));
+            causes.push(Cause::invalid(
+                "spec.template.metadata.labels",
+                json!(labels),
+                "`selector` does not match template `labels`",
+            ));
         }
     }
     match obj.pointer("/spec/template/spec") {
@@ -112,7 +116,10 @@ impl Strategy for DeploymentStrategy {
             causes.push(Cause::unsupported("spec.strategy.type", kind, &["Recreate", "RollingUpdate"]));
         }
         if kind == "Recreate" && obj.pointer("/spec/strategy/rollingUpdate").is_some() {
-            causes.push(Cause::forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"));
+            causes.push(Cause::forbidden(
+                "spec.strategy.rollingUpdate",
+                "may not be specified when strategy `type` is 'Recreate'",
+            ));
         }
         causes
     }
@@ -185,7 +192,11 @@ impl Strategy for StatefulSetStrategy {
             set_default(obj, &["spec", "updateStrategy", "rollingUpdate", "partition"], json!(0));
         }
         set_default(obj, &["spec", "revisionHistoryLimit"], json!(10));
-        set_default(obj, &["spec", "persistentVolumeClaimRetentionPolicy"], json!({"whenDeleted": "Retain", "whenScaled": "Retain"}));
+        set_default(
+            obj,
+            &["spec", "persistentVolumeClaimRetentionPolicy"],
+            json!({"whenDeleted": "Retain", "whenScaled": "Retain"}),
+        );
         default_template(obj);
     }
     fn prepare_create(&self, obj: &mut Value) {

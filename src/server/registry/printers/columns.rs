@@ -19,13 +19,7 @@ pub struct Column {
 
 impl Column {
     fn new(name: &'static str, kind: &'static str, description: impl Into<String>) -> Self {
-        Self {
-            name,
-            kind,
-            format: "",
-            description: description.into(),
-            priority: 0,
-        }
+        Self { name, kind, format: "", description: description.into(), priority: 0 }
     }
 
     pub fn string(name: &'static str, description: impl Into<String>) -> Self {
@@ -114,10 +108,7 @@ mod tests {
         assert_eq!(column["type"], "string");
         assert_eq!(column["format"], "name");
         assert_eq!(column["priority"], 0);
-        assert!(column["description"]
-            .as_str()
-            .unwrap()
-            .contains("unique within a namespace"));
+        assert!(column["description"].as_str().unwrap().contains("unique within a namespace"));
         let wide = Column::integer("Restarts", "r").wide().to_json();
         assert_eq!(
             wide,

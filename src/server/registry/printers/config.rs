@@ -14,17 +14,11 @@ use super::Printer;
 
 pub(super) static CONFIG_MAPS: Printer = Printer::new(&CONFIG_MAP_COLUMNS, config_map_cells);
 pub(super) static SECRETS: Printer = Printer::new(&SECRET_COLUMNS, secret_cells);
-pub(super) static SERVICE_ACCOUNTS: Printer =
-    Printer::new(&SERVICE_ACCOUNT_COLUMNS, service_account_cells);
+pub(super) static SERVICE_ACCOUNTS: Printer = Printer::new(&SERVICE_ACCOUNT_COLUMNS, service_account_cells);
 
 // The count columns are declared as strings but carry integers, as upstream's do.
-static CONFIG_MAP_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    vec![
-        Column::name(),
-        Column::string("Data", doc::<ConfigMap>("data")),
-        Column::age(),
-    ]
-});
+static CONFIG_MAP_COLUMNS: LazyLock<Vec<Column>> =
+    LazyLock::new(|| vec![Column::name(), Column::string("Data", doc::<ConfigMap>("data")), Column::age()]);
 
 static SECRET_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
@@ -35,37 +29,19 @@ static SECRET_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     ]
 });
 
-static SERVICE_ACCOUNT_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    vec![
-        Column::name(),
-        Column::string("Secrets", doc::<ServiceAccount>("secrets")),
-        Column::age(),
-    ]
-});
+static SERVICE_ACCOUNT_COLUMNS: LazyLock<Vec<Column>> =
+    LazyLock::new(|| vec![Column::name(), Column::string("Secrets", doc::<ServiceAccount>("secrets")), Column::age()]);
 
 fn config_map_cells(config_map: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(config_map),
-        (count(config_map, "/data") + count(config_map, "/binaryData")).into(),
-        age(config_map, now),
-    ]
+    vec![name(config_map), (count(config_map, "/data") + count(config_map, "/binaryData")).into(), age(config_map, now)]
 }
 
 fn secret_cells(secret: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(secret),
-        text(secret, "/type").into(),
-        count(secret, "/data").into(),
-        age(secret, now),
-    ]
+    vec![name(secret), text(secret, "/type").into(), count(secret, "/data").into(), age(secret, now)]
 }
 
 fn service_account_cells(account: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(account),
-        count(account, "/secrets").into(),
-        age(account, now),
-    ]
+    vec![name(account), count(account, "/secrets").into(), age(account, now)]
 }
 
 #[cfg(test)]
@@ -84,14 +60,8 @@ mod tests {
             "data": {"nginx.conf": "events {}", "mime.types": "types {}"},
             "binaryData": {"favicon.ico": "AAAB"}
         });
-        assert_eq!(
-            config_map_cells(&config_map, now()),
-            vec![json!("nginx-conf"), json!(3), json!("5s")]
-        );
-        assert_eq!(
-            config_map_cells(&json!({"metadata": {"name": "e"}}), now())[1],
-            0
-        );
+        assert_eq!(config_map_cells(&config_map, now()), vec![json!("nginx-conf"), json!(3), json!("5s")]);
+        assert_eq!(config_map_cells(&json!({"metadata": {"name": "e"}}), now())[1], 0);
     }
 
     #[test]
@@ -103,23 +73,14 @@ mod tests {
         });
         assert_eq!(
             secret_cells(&secret, now()),
-            vec![
-                json!("tls"),
-                json!("kubernetes.io/tls"),
-                json!(2),
-                json!("30d")
-            ]
+            vec![json!("tls"), json!("kubernetes.io/tls"), json!(2), json!("30d")]
         );
     }
 
     #[test]
     fn service_account_secrets() {
-        let account =
-            json!({"metadata": {"name": "default", "creationTimestamp": "2024-05-01T10:00:00Z"}});
-        assert_eq!(
-            service_account_cells(&account, now()),
-            vec![json!("default"), json!(0), json!("120m")]
-        );
+        let account = json!({"metadata": {"name": "default", "creationTimestamp": "2024-05-01T10:00:00Z"}});
+        assert_eq!(service_account_cells(&account, now()), vec![json!("default"), json!(0), json!("120m")]);
         let with = json!({"metadata": {"name": "builder"}, "secrets": [{"name": "builder-token"}]});
         assert_eq!(service_account_cells(&with, now())[1], 1);
     }

@@ -13,10 +13,8 @@ use super::fields::{int, is_set, text, time};
 use super::format::{name, since};
 use super::Printer;
 
-pub(super) static CORE_EVENTS: Printer =
-    Printer::new(&COLUMNS, |event, now| cells(event, &CORE, now));
-pub(super) static EVENTS: Printer =
-    Printer::new(&COLUMNS, |event, now| cells(event, &EVENTS_V1, now));
+pub(super) static CORE_EVENTS: Printer = Printer::new(&COLUMNS, |event, now| cells(event, &CORE, now));
+pub(super) static EVENTS: Printer = Printer::new(&COLUMNS, |event, now| cells(event, &EVENTS_V1, now));
 
 static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
@@ -70,10 +68,7 @@ const EVENTS_V1: Shape = Shape {
 
 fn cells(event: &Value, shape: &Shape, now: Timestamp) -> Vec<Value> {
     // Events written with the newer API carry only `eventTime`, and a `series` once repeated.
-    let first_seen = since(
-        time(event, shape.first_timestamp).or_else(|| time(event, "/eventTime")),
-        now,
-    );
+    let first_seen = since(time(event, shape.first_timestamp).or_else(|| time(event, "/eventTime")), now);
     let mut last_seen = match time(event, shape.last_timestamp) {
         Some(last) => since(Some(last), now),
         None => first_seen.clone(),
@@ -99,11 +94,7 @@ fn cells(event: &Value, shape: &Shape, now: Timestamp) -> Vec<Value> {
     };
     let component = first_non_empty(shape.source_component, shape.reporting_controller);
     let instance = first_non_empty(shape.source_host, "/reportingInstance");
-    let source = if instance.is_empty() {
-        component.to_string()
-    } else {
-        format!("{component}, {instance}")
-    };
+    let source = if instance.is_empty() { component.to_string() } else { format!("{component}, {instance}") };
 
     vec![
         last_seen.into(),
@@ -237,11 +228,7 @@ mod tests {
         assert_eq!(COLUMNS.len(), 10);
         assert_eq!(COLUMNS[9].format, "name");
         assert_eq!(COLUMNS[9].priority, 1);
-        let narrow: Vec<_> = COLUMNS
-            .iter()
-            .filter(|c| c.priority == 0)
-            .map(|c| c.name)
-            .collect();
+        let narrow: Vec<_> = COLUMNS.iter().filter(|c| c.priority == 0).map(|c| c.name).collect();
         assert_eq!(narrow, ["Last Seen", "Type", "Reason", "Object", "Message"]);
     }
 }

@@ -7,10 +7,7 @@ use serde_json::{Map, Value};
 
 /// The string at `pointer` (e.g. `/status/phase`), or `""`.
 pub fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
+    object.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The integer at `pointer`, if there is one.
@@ -30,10 +27,7 @@ pub fn flag(object: &Value, pointer: &str) -> Option<bool> {
 
 /// The list at `pointer`, or an empty one.
 pub fn list<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
+    object.pointer(pointer).and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 
 /// The map at `pointer`, if there is one.
@@ -52,9 +46,7 @@ pub fn count(object: &Value, pointer: &str) -> usize {
 
 /// Whether a non-null value is set at `pointer` (a Go pointer field being non-nil).
 pub fn is_set(object: &Value, pointer: &str) -> bool {
-    object
-        .pointer(pointer)
-        .is_some_and(|value| !value.is_null())
+    object.pointer(pointer).is_some_and(|value| !value.is_null())
 }
 
 /// The timestamp (`metav1.Time` or `MicroTime`) at `pointer`; unset or unreadable ones are
@@ -65,10 +57,7 @@ pub fn time(object: &Value, pointer: &str) -> Option<Timestamp> {
 
 /// The Quantity at `pointer` as written, or `default` when there is none.
 pub fn quantity<'a>(object: &'a Value, pointer: &str, default: &'a str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or(default)
+    object.pointer(pointer).and_then(Value::as_str).unwrap_or(default)
 }
 
 /// An IntOrString (`minAvailable: 2` or `"50%"`) as Go's `IntOrString.String()` writes it.
@@ -86,7 +75,8 @@ mod tests {
 
     #[test]
     fn absent_fields_read_as_zero_values() {
-        let object = json!({"status": {"phase": "Running", "count": 3, "list": [1, 2], "map": {"a": 1}, "nothing": null}});
+        let object =
+            json!({"status": {"phase": "Running", "count": 3, "list": [1, 2], "map": {"a": 1}, "nothing": null}});
         assert_eq!(text(&object, "/status/phase"), "Running");
         assert_eq!(text(&object, "/status/count"), "");
         assert_eq!(text(&object, "/spec/missing"), "");

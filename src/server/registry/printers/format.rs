@@ -77,11 +77,8 @@ pub fn age(object: &Value, now: Timestamp) -> Value {
 
 /// `a=1,b=2` with keys in order, or `<none>` (Go's `labels.FormatLabels`).
 pub fn labels(map: Option<&Map<String, Value>>) -> String {
-    let mut pairs: Vec<String> = map
-        .into_iter()
-        .flatten()
-        .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
-        .collect();
+    let mut pairs: Vec<String> =
+        map.into_iter().flatten().map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default())).collect();
     pairs.sort();
     if pairs.is_empty() {
         "<none>".into()
@@ -98,20 +95,12 @@ pub fn selector(selector: Option<&Value>) -> Option<String> {
         return Some(String::new());
     };
     let mut requirements: Vec<(&str, String)> = Vec::new();
-    for (key, value) in selector
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (key, value) in selector.get("matchLabels").and_then(Value::as_object).into_iter().flatten() {
         requirements.push((key, format!("{key}={}", value.as_str()?)));
     }
     for expression in list(selector, "/matchExpressions") {
         let key = text(expression, "/key");
-        let mut values = list(expression, "/values")
-            .iter()
-            .map(Value::as_str)
-            .collect::<Option<Vec<_>>>()?;
+        let mut values = list(expression, "/values").iter().map(Value::as_str).collect::<Option<Vec<_>>>()?;
         values.sort_unstable();
         if key.is_empty() {
             return None;
@@ -126,13 +115,7 @@ pub fn selector(selector: Option<&Value>) -> Option<String> {
         requirements.push((key, requirement));
     }
     requirements.sort_by(|a, b| a.0.cmp(b.0));
-    Some(
-        requirements
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect::<Vec<_>>()
-            .join(","),
-    )
+    Some(requirements.into_iter().map(|(_, r)| r).collect::<Vec<_>>().join(","))
 }
 
 /// A selector as kubectl shows it in SELECTOR columns: `<none>` when it selects by nothing,
@@ -147,26 +130,15 @@ pub fn label_selector(value: Option<&Value>) -> String {
 
 /// The CONTAINERS and IMAGES cells of a pod template: names and images, comma-separated.
 pub fn containers(containers: &[Value]) -> (String, String) {
-    let names = containers
-        .iter()
-        .map(|c| text(c, "/name"))
-        .collect::<Vec<_>>();
-    let images = containers
-        .iter()
-        .map(|c| text(c, "/image"))
-        .collect::<Vec<_>>();
+    let names = containers.iter().map(|c| text(c, "/name")).collect::<Vec<_>>();
+    let images = containers.iter().map(|c| text(c, "/image")).collect::<Vec<_>>();
     (names.join(","), images.join(","))
 }
 
 /// At most `max` entries of `items`, then ` + N more...` for the `total - max` left out;
 /// `<unset>` when there is nothing.
 pub fn first_few(items: &[String], total: usize, max: usize) -> String {
-    let shown = items
-        .iter()
-        .take(max)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(",");
+    let shown = items.iter().take(max).cloned().collect::<Vec<_>>().join(",");
     if total > max {
         format!("{shown} + {} more...", total - max)
     } else if shown.is_empty() {
@@ -244,14 +216,8 @@ mod tests {
     fn since_is_unknown_without_a_timestamp() {
         let now: Timestamp = "2024-05-01T10:00:00Z".parse().unwrap();
         assert_eq!(since(None, now), "<unknown>");
-        assert_eq!(
-            since(Some("2024-05-01T09:55:00Z".parse().unwrap()), now),
-            "5m"
-        );
-        assert_eq!(
-            since(Some("2024-05-01T10:00:10Z".parse().unwrap()), now),
-            "<invalid>"
-        );
+        assert_eq!(since(Some("2024-05-01T09:55:00Z".parse().unwrap()), now), "5m");
+        assert_eq!(since(Some("2024-05-01T10:00:10Z".parse().unwrap()), now), "<invalid>");
     }
 
     #[test]
@@ -273,10 +239,7 @@ mod tests {
                 {"key": "legacy", "operator": "DoesNotExist"},
             ]
         });
-        assert_eq!(
-            label_selector(Some(&full)),
-            "app=web,canary,env notin (dev),!legacy,tier in (back,front)"
-        );
+        assert_eq!(label_selector(Some(&full)), "app=web,canary,env notin (dev),!legacy,tier in (back,front)");
         assert_eq!(label_selector(Some(&json!({}))), "<none>");
         assert_eq!(label_selector(None), "<none>");
         assert_eq!(selector(None).as_deref(), Some(""));
@@ -284,28 +247,20 @@ mod tests {
         assert_eq!(label_selector(Some(&bad)), "<error>");
         let empty_in = json!({"matchExpressions": [{"key": "a", "operator": "In", "values": []}]});
         assert_eq!(selector(Some(&empty_in)), None);
-        let exists_with_values =
-            json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]});
+        let exists_with_values = json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]});
         assert_eq!(selector(Some(&exists_with_values)), None);
     }
 
     #[test]
     fn container_cells_join_names_and_images() {
-        let list =
-            json!([{"name": "web", "image": "nginx:1.25"}, {"name": "log", "image": "busybox"}]);
-        assert_eq!(
-            containers(list.as_array().unwrap()),
-            ("web,log".to_string(), "nginx:1.25,busybox".to_string())
-        );
+        let list = json!([{"name": "web", "image": "nginx:1.25"}, {"name": "log", "image": "busybox"}]);
+        assert_eq!(containers(list.as_array().unwrap()), ("web,log".to_string(), "nginx:1.25,busybox".to_string()));
         assert_eq!(containers(&[]), (String::new(), String::new()));
     }
 
     #[test]
     fn first_few_counts_the_rest() {
-        let items: Vec<String> = ["a", "b", "c", "d", "e"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let items: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|s| s.to_string()).collect();
         assert_eq!(first_few(&items, 5, 3), "a,b,c + 2 more...");
         assert_eq!(first_few(&items[..2], 2, 3), "a,b");
         assert_eq!(first_few(&[], 0, 3), "<unset>");

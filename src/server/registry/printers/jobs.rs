@@ -18,10 +18,7 @@ pub(super) static CRON_JOBS: Printer = Printer::new(&CRON_JOB_COLUMNS, cron_job_
 static JOB_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         Column::name(),
-        Column::string(
-            "Status",
-            "Whether the job is running, complete, failed or suspended.",
-        ),
+        Column::string("Status", "Whether the job is running, complete, failed or suspended."),
         Column::string("Completions", doc::<JobStatus>("succeeded")),
         Column::string("Duration", "How long the job ran, or has been running."),
         Column::age(),
@@ -55,10 +52,7 @@ fn job_cells(job: &Value, now: Timestamp) -> Vec<Value> {
             _ => format!("{succeeded}/1"),
         },
     };
-    let duration = match (
-        time(job, "/status/startTime"),
-        time(job, "/status/completionTime"),
-    ) {
+    let duration = match (time(job, "/status/startTime"), time(job, "/status/completionTime")) {
         (None, _) => String::new(),
         (Some(start), None) => human_duration(now.duration_since(start)),
         (Some(start), Some(end)) => human_duration(end.duration_since(start)),
@@ -80,12 +74,8 @@ fn job_cells(job: &Value, now: Timestamp) -> Vec<Value> {
 fn job_status(job: &Value) -> &'static str {
     let conditions = list(job, "/status/conditions");
     // The first condition of a type decides it.
-    let holds = |kind: &str| {
-        conditions
-            .iter()
-            .find(|c| text(c, "/type") == kind)
-            .is_some_and(|c| text(c, "/status") == "True")
-    };
+    let holds =
+        |kind: &str| conditions.iter().find(|c| text(c, "/type") == kind).is_some_and(|c| text(c, "/status") == "True");
     if holds("Complete") {
         "Complete"
     } else if holds("Failed") {
@@ -118,10 +108,7 @@ fn cron_job_cells(cron_job: &Value, now: Timestamp) -> Vec<Value> {
         None => "<unset>",
     };
     let template = "/spec/jobTemplate/spec";
-    let (names, images) = containers(list(
-        cron_job,
-        &format!("{template}/template/spec/containers"),
-    ));
+    let (names, images) = containers(list(cron_job, &format!("{template}/template/spec/containers")));
     vec![
         name(cron_job),
         text(cron_job, "/spec/schedule").into(),
@@ -191,10 +178,7 @@ mod tests {
 
     #[test]
     fn running_job_duration_counts_to_now() {
-        let job = job(
-            spec(Some(5), 2),
-            json!({"succeeded": 2, "active": 2, "startTime": "2024-05-01T11:57:00Z"}),
-        );
+        let job = job(spec(Some(5), 2), json!({"succeeded": 2, "active": 2, "startTime": "2024-05-01T11:57:00Z"}));
         let cells = job_cells(&job, now());
         assert_eq!(cells[1], "Running");
         assert_eq!(cells[2], "2/5");
@@ -215,23 +199,12 @@ mod tests {
     fn job_statuses() {
         let with = |conditions: Value| job(spec(Some(1), 1), json!({"conditions": conditions}));
         assert_eq!(
-            job_status(&with(
-                json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}])
-            )),
+            job_status(&with(json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]))),
             "Failed"
         );
-        assert_eq!(
-            job_status(&with(json!([{"type": "Suspended", "status": "True"}]))),
-            "Suspended"
-        );
-        assert_eq!(
-            job_status(&with(json!([{"type": "Suspended", "status": "False"}]))),
-            "Running"
-        );
-        assert_eq!(
-            job_status(&with(json!([{"type": "FailureTarget", "status": "True"}]))),
-            "FailureTarget"
-        );
+        assert_eq!(job_status(&with(json!([{"type": "Suspended", "status": "True"}]))), "Suspended");
+        assert_eq!(job_status(&with(json!([{"type": "Suspended", "status": "False"}]))), "Running");
+        assert_eq!(job_status(&with(json!([{"type": "FailureTarget", "status": "True"}]))), "FailureTarget");
         let mut deleted = with(json!([{"type": "Suspended", "status": "True"}]));
         deleted["metadata"]["deletionTimestamp"] = json!("2024-05-01T11:59:00Z");
         assert_eq!(job_status(&deleted), "Terminating");
@@ -269,9 +242,6 @@ mod tests {
         );
         let fresh = json!({"metadata": {"name": "new"}, "spec": {"schedule": "@hourly"}});
         let cells = cron_job_cells(&fresh, now());
-        assert_eq!(
-            &cells[2..6],
-            &[json!("<none>"), json!("<unset>"), json!(0), json!("<none>")]
-        );
+        assert_eq!(&cells[2..6], &[json!("<none>"), json!("<unset>"), json!(0), json!("<none>")]);
     }
 }

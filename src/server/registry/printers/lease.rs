@@ -13,20 +13,11 @@ use super::Printer;
 
 pub(super) static LEASES: Printer = Printer::new(&COLUMNS, cells);
 
-static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    vec![
-        Column::name(),
-        Column::string("Holder", doc::<LeaseSpec>("holderIdentity")),
-        Column::age(),
-    ]
-});
+static COLUMNS: LazyLock<Vec<Column>> =
+    LazyLock::new(|| vec![Column::name(), Column::string("Holder", doc::<LeaseSpec>("holderIdentity")), Column::age()]);
 
 fn cells(lease: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(lease),
-        text(lease, "/spec/holderIdentity").into(),
-        age(lease, now),
-    ]
+    vec![name(lease), text(lease, "/spec/holderIdentity").into(), age(lease, now)]
 }
 
 #[cfg(test)]
@@ -41,13 +32,7 @@ mod tests {
             "metadata": {"name": "edge-1", "namespace": "kube-node-lease", "creationTimestamp": "2024-05-01T04:00:00Z"},
             "spec": {"holderIdentity": "edge-1", "leaseDurationSeconds": 40, "renewTime": "2024-05-01T11:59:58.000000Z"}
         });
-        assert_eq!(
-            cells(&lease, now),
-            vec![json!("edge-1"), json!("edge-1"), json!("8h")]
-        );
-        assert_eq!(
-            cells(&json!({"metadata": {"name": "free"}, "spec": {}}), now)[1],
-            ""
-        );
+        assert_eq!(cells(&lease, now), vec![json!("edge-1"), json!("edge-1"), json!("8h")]);
+        assert_eq!(cells(&json!({"metadata": {"name": "free"}, "spec": {}}), now)[1], "");
     }
 }

@@ -53,9 +53,7 @@ pub fn parse_include_object(value: &str) -> Result<IncludeObject, ApiError> {
         "None" => Ok(IncludeObject::None),
         "" | "Metadata" => Ok(IncludeObject::Metadata),
         "Object" => Ok(IncludeObject::Object),
-        other => Err(ApiError::bad_request(format!(
-            "unrecognized includeObject value: {other:?}"
-        ))),
+        other => Err(ApiError::bad_request(format!("unrecognized includeObject value: {other:?}"))),
     }
 }
 
@@ -71,10 +69,7 @@ pub fn table(
 ) -> Value {
     let printer = printer_for(rt);
     let columns: Vec<Value> = printer.columns.iter().map(Column::to_json).collect();
-    let rows: Vec<Value> = items
-        .iter()
-        .map(|item| row(printer, rt, item, include_object, now))
-        .collect();
+    let rows: Vec<Value> = items.iter().map(|item| row(printer, rt, item, include_object, now)).collect();
     json!({
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
@@ -94,15 +89,8 @@ pub(super) struct Printer {
 }
 
 impl Printer {
-    const fn new(
-        columns: &'static LazyLock<Vec<Column>>,
-        cells: fn(&Value, Timestamp) -> Vec<Value>,
-    ) -> Self {
-        Self {
-            columns,
-            cells,
-            conditions: no_conditions,
-        }
+    const fn new(columns: &'static LazyLock<Vec<Column>>, cells: fn(&Value, Timestamp) -> Vec<Value>) -> Self {
+        Self { columns, cells, conditions: no_conditions }
     }
 
     const fn with_conditions(mut self, conditions: fn(&Value) -> Vec<Value>) -> Self {
@@ -155,13 +143,7 @@ fn printer_for(rt: &ResourceType) -> &'static Printer {
     }
 }
 
-fn row(
-    printer: &Printer,
-    rt: &ResourceType,
-    item: &Value,
-    include_object: IncludeObject,
-    now: Timestamp,
-) -> Value {
+fn row(printer: &Printer, rt: &ResourceType, item: &Value, include_object: IncludeObject, now: Timestamp) -> Value {
     let mut row = Map::new();
     row.insert("cells".into(), Value::Array((printer.cells)(item, now)));
     let conditions = (printer.conditions)(item);
@@ -218,37 +200,16 @@ mod tests {
 
     #[test]
     fn table_carries_list_metadata_columns_and_rows() {
-        let list_meta =
-            json!({"resourceVersion": "57", "continue": "abc", "remainingItemCount": 3});
-        let table = table(
-            pods(),
-            &[pod()],
-            IncludeObject::Metadata,
-            list_meta.clone(),
-            now(),
-        );
+        let list_meta = json!({"resourceVersion": "57", "continue": "abc", "remainingItemCount": 3});
+        let table = table(pods(), &[pod()], IncludeObject::Metadata, list_meta.clone(), now());
         assert_eq!(table["kind"], "Table");
         assert_eq!(table["apiVersion"], "meta.k8s.io/v1");
         assert_eq!(table["metadata"], list_meta);
-        let names: Vec<&str> = table["columnDefinitions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap())
-            .collect();
+        let names: Vec<&str> =
+            table["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
         assert_eq!(
             names,
-            [
-                "Name",
-                "Ready",
-                "Status",
-                "Restarts",
-                "Age",
-                "IP",
-                "Node",
-                "Nominated Node",
-                "Readiness Gates"
-            ]
+            ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"]
         );
         let row = &table["rows"][0];
         assert_eq!(row["cells"][0], "web-0");
@@ -277,13 +238,7 @@ mod tests {
 
     #[test]
     fn empty_list_has_columns_and_no_rows() {
-        let table = table(
-            pods(),
-            &[],
-            IncludeObject::Metadata,
-            json!({"resourceVersion": "9"}),
-            now(),
-        );
+        let table = table(pods(), &[], IncludeObject::Metadata, json!({"resourceVersion": "9"}), now());
         assert_eq!(table["rows"], json!([]));
         assert_eq!(table["columnDefinitions"].as_array().unwrap().len(), 9);
     }
@@ -292,31 +247,16 @@ mod tests {
     fn rows_without_finished_pods_have_no_conditions() {
         let mut running = pod();
         running["status"]["phase"] = json!("Running");
-        let table = table(
-            pods(),
-            &[running],
-            IncludeObject::Metadata,
-            json!({}),
-            now(),
-        );
-        assert!(!table["rows"][0]
-            .as_object()
-            .unwrap()
-            .contains_key("conditions"));
+        let table = table(pods(), &[running], IncludeObject::Metadata, json!({}), now());
+        assert!(!table["rows"][0].as_object().unwrap().contains_key("conditions"));
     }
 
     #[test]
     fn include_object_parsing() {
         assert_eq!(parse_include_object("").unwrap(), IncludeObject::Metadata);
-        assert_eq!(
-            parse_include_object("Metadata").unwrap(),
-            IncludeObject::Metadata
-        );
+        assert_eq!(parse_include_object("Metadata").unwrap(), IncludeObject::Metadata);
         assert_eq!(parse_include_object("None").unwrap(), IncludeObject::None);
-        assert_eq!(
-            parse_include_object("Object").unwrap(),
-            IncludeObject::Object
-        );
+        assert_eq!(parse_include_object("Object").unwrap(), IncludeObject::Object);
         let err = parse_include_object("object").unwrap_err();
         assert_eq!(err.code, 400);
         assert_eq!(err.message, "unrecognized includeObject value: \"object\"");
@@ -325,22 +265,16 @@ mod tests {
 
     #[test]
     fn kinds_without_printers_get_name_and_created_at() {
-        for (group, plural) in [
-            ("rbac.authorization.k8s.io", "roles"),
-            ("rbac.authorization.k8s.io", "clusterroles"),
-            ("", "limitranges"),
-        ] {
+        for (group, plural) in
+            [("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "clusterroles"), ("", "limitranges")]
+        {
             let rt = catalog::find(group, "v1", plural).unwrap();
-            let item =
-                json!({"metadata": {"name": "x", "creationTimestamp": "2024-05-01T10:00:00Z"}});
+            let item = json!({"metadata": {"name": "x", "creationTimestamp": "2024-05-01T10:00:00Z"}});
             let table = table(rt, &[item], IncludeObject::Metadata, json!({}), now());
             let columns = table["columnDefinitions"].as_array().unwrap();
             assert_eq!(columns.len(), 2, "{plural}");
             assert_eq!(columns[1]["name"], "Created At");
-            assert_eq!(
-                table["rows"][0]["cells"],
-                json!(["x", "2024-05-01T10:00:00Z"])
-            );
+            assert_eq!(table["rows"][0]["cells"], json!(["x", "2024-05-01T10:00:00Z"]));
         }
     }
 
@@ -360,25 +294,12 @@ mod tests {
             let printer = printer_for(rt);
             assert!(!printer.columns.is_empty(), "{}", rt.plural);
             for column in printer.columns.iter() {
-                assert!(
-                    ["string", "integer", "boolean", "date"].contains(&column.kind),
-                    "{}",
-                    rt.plural
-                );
-                assert!(
-                    column.priority == 0 || column.priority == 1,
-                    "{}",
-                    rt.plural
-                );
+                assert!(["string", "integer", "boolean", "date"].contains(&column.kind), "{}", rt.plural);
+                assert!(column.priority == 0 || column.priority == 1, "{}", rt.plural);
             }
             let table = table(rt, &odd_objects, IncludeObject::Object, json!({}), now());
             for row in table["rows"].as_array().unwrap() {
-                assert_eq!(
-                    row["cells"].as_array().unwrap().len(),
-                    printer.columns.len(),
-                    "{}",
-                    rt.plural
-                );
+                assert_eq!(row["cells"].as_array().unwrap().len(), printer.columns.len(), "{}", rt.plural);
             }
         }
     }

@@ -13,22 +13,11 @@ use super::Printer;
 pub(super) static NAMESPACES: Printer = Printer::new(&COLUMNS, cells);
 
 static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    vec![
-        Column::name(),
-        Column::string(
-            "Status",
-            "Whether the namespace is active or being deleted.",
-        ),
-        Column::age(),
-    ]
+    vec![Column::name(), Column::string("Status", "Whether the namespace is active or being deleted."), Column::age()]
 });
 
 fn cells(namespace: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(namespace),
-        text(namespace, "/status/phase").into(),
-        age(namespace, now),
-    ]
+    vec![name(namespace), text(namespace, "/status/phase").into(), age(namespace, now)]
 }
 
 #[cfg(test)]
@@ -46,10 +35,7 @@ mod tests {
             "spec": {"finalizers": ["kubernetes"]},
             "status": {"phase": "Active"}
         });
-        assert_eq!(
-            cells(&namespace, now),
-            vec![json!("kube-system"), json!("Active"), json!("2y1d")]
-        );
+        assert_eq!(cells(&namespace, now), vec![json!("kube-system"), json!("Active"), json!("2y1d")]);
         let deleting = json!({"metadata": {"name": "old"}, "status": {"phase": "Terminating"}});
         assert_eq!(cells(&deleting, now)[1], "Terminating");
     }

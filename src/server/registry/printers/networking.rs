@@ -14,24 +14,16 @@ use super::services::load_balancer_addresses;
 use super::Printer;
 
 pub(super) static INGRESSES: Printer = Printer::new(&INGRESS_COLUMNS, ingress_cells);
-pub(super) static INGRESS_CLASSES: Printer =
-    Printer::new(&INGRESS_CLASS_COLUMNS, ingress_class_cells);
-pub(super) static NETWORK_POLICIES: Printer =
-    Printer::new(&NETWORK_POLICY_COLUMNS, network_policy_cells);
+pub(super) static INGRESS_CLASSES: Printer = Printer::new(&INGRESS_CLASS_COLUMNS, ingress_class_cells);
+pub(super) static NETWORK_POLICIES: Printer = Printer::new(&NETWORK_POLICY_COLUMNS, network_policy_cells);
 
 static INGRESS_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         Column::name(),
         Column::string("Class", "The IngressClass that implements this ingress."),
         Column::string("Hosts", "Host names the rules match requests against."),
-        Column::string(
-            "Address",
-            "Where the load balancer serving this ingress can be reached.",
-        ),
-        Column::string(
-            "Ports",
-            "Ports the ingress is served on (443 when it has TLS).",
-        ),
+        Column::string("Address", "Where the load balancer serving this ingress can be reached."),
+        Column::string("Ports", "Ports the ingress is served on (443 when it has TLS)."),
         Column::age(),
     ]
 });
@@ -40,35 +32,21 @@ static INGRESS_CLASS_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         Column::name(),
         Column::string("Controller", "The controller that implements this class."),
-        Column::string(
-            "Parameters",
-            "The object holding the class's additional configuration.",
-        ),
+        Column::string("Parameters", "The object holding the class's additional configuration."),
         Column::age(),
     ]
 });
 
 static NETWORK_POLICY_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    vec![
-        Column::name(),
-        Column::string("Pod-Selector", doc::<NetworkPolicySpec>("podSelector")),
-        Column::age(),
-    ]
+    vec![Column::name(), Column::string("Pod-Selector", doc::<NetworkPolicySpec>("podSelector")), Column::age()]
 });
 
 /// HOSTS lists this many rules' hosts, then `+ N more...`.
 const LISTED: usize = 3;
 
 fn ingress_cells(ingress: &Value, now: Timestamp) -> Vec<Value> {
-    let class = ingress
-        .pointer("/spec/ingressClassName")
-        .and_then(Value::as_str)
-        .unwrap_or("<none>");
-    let ports = if list(ingress, "/spec/tls").is_empty() {
-        "80"
-    } else {
-        "80, 443"
-    };
+    let class = ingress.pointer("/spec/ingressClassName").and_then(Value::as_str).unwrap_or("<none>");
+    let ports = if list(ingress, "/spec/tls").is_empty() { "80" } else { "80, 443" };
     vec![
         name(ingress),
         class.into(),
@@ -108,30 +86,18 @@ fn ingress_class_cells(class: &Value, now: Timestamp) -> Vec<Value> {
     let parameters = if is_set(class, "/spec/parameters") {
         let kind = text(class, "/spec/parameters/kind");
         let name = text(class, "/spec/parameters/name");
-        match class
-            .pointer("/spec/parameters/apiGroup")
-            .and_then(Value::as_str)
-        {
+        match class.pointer("/spec/parameters/apiGroup").and_then(Value::as_str) {
             Some(group) => format!("{kind}.{group}/{name}"),
             None => format!("{kind}/{name}"),
         }
     } else {
         "<none>".into()
     };
-    vec![
-        name(class),
-        text(class, "/spec/controller").into(),
-        parameters.into(),
-        age(class, now),
-    ]
+    vec![name(class), text(class, "/spec/controller").into(), parameters.into(), age(class, now)]
 }
 
 fn network_policy_cells(policy: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(policy),
-        label_selector(policy.pointer("/spec/podSelector")).into(),
-        age(policy, now),
-    ]
+    vec![name(policy), label_selector(policy.pointer("/spec/podSelector")).into(), age(policy, now)]
 }
 
 #[cfg(test)]
@@ -177,29 +143,15 @@ mod tests {
             "status": {"loadBalancer": {"ingress": [{"ip": "192.168.1.11"}, {"ip": "192.168.1.10"}]}}
         });
         let cells = ingress_cells(&ingress, now());
-        assert_eq!(
-            cells[1..5],
-            [
-                json!("traefik"),
-                json!("*"),
-                json!("192.168.1.10,192.168.1.11"),
-                json!("80, 443")
-            ]
-        );
+        assert_eq!(cells[1..5], [json!("traefik"), json!("*"), json!("192.168.1.10,192.168.1.11"), json!("80, 443")]);
     }
 
     #[test]
     fn hosts_stop_at_three() {
         let rules = |hosts: &[&str]| hosts.iter().map(|h| json!({"host": h})).collect::<Vec<_>>();
         assert_eq!(hosts(&rules(&["a", "", "b", "c"])), "a,b,c");
-        assert_eq!(
-            hosts(&rules(&["a", "", "b", "c", "d"])),
-            "a,b,c + 2 more..."
-        );
-        assert_eq!(
-            hosts(&rules(&["a", "b", "c", "d", "e", "f"])),
-            "a,b,c + 3 more..."
-        );
+        assert_eq!(hosts(&rules(&["a", "", "b", "c", "d"])), "a,b,c + 2 more...");
+        assert_eq!(hosts(&rules(&["a", "b", "c", "d", "e", "f"])), "a,b,c + 3 more...");
         assert_eq!(hosts(&rules(&["", "", "", "d"])), "d");
         assert_eq!(hosts(&[]), "*");
     }
@@ -232,10 +184,7 @@ mod tests {
             "metadata": {"name": "db-access", "creationTimestamp": "2024-05-01T11:00:00Z"},
             "spec": {"podSelector": {"matchLabels": {"role": "db"}}, "policyTypes": ["Ingress"]}
         });
-        assert_eq!(
-            network_policy_cells(&policy, now()),
-            vec![json!("db-access"), json!("role=db"), json!("60m")]
-        );
+        assert_eq!(network_policy_cells(&policy, now()), vec![json!("db-access"), json!("role=db"), json!("60m")]);
         let all = json!({"metadata": {"name": "deny-all"}, "spec": {"podSelector": {}}});
         assert_eq!(network_policy_cells(&all, now())[1], "<none>");
     }

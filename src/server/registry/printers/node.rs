@@ -18,10 +18,7 @@ pub(super) static NODES: Printer = Printer::new(&COLUMNS, cells);
 static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         Column::name(),
-        Column::string(
-            "Status",
-            "Whether the node is ready, and whether it takes new pods.",
-        ),
+        Column::string("Status", "Whether the node is ready, and whether it takes new pods."),
         Column::string("Roles", "Roles given to the node by its node-role labels."),
         Column::age(),
         Column::string("Version", doc::<NodeSystemInfo>("kubeletVersion")),
@@ -29,11 +26,7 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         Column::string("External-IP", doc::<NodeStatus>("addresses")).wide(),
         Column::string("OS-Image", doc::<NodeSystemInfo>("osImage")).wide(),
         Column::string("Kernel-Version", doc::<NodeSystemInfo>("kernelVersion")).wide(),
-        Column::string(
-            "Container-Runtime",
-            doc::<NodeSystemInfo>("containerRuntimeVersion"),
-        )
-        .wide(),
+        Column::string("Container-Runtime", doc::<NodeSystemInfo>("containerRuntimeVersion")).wide(),
     ]
 });
 
@@ -65,10 +58,8 @@ fn cells(node: &Value, now: Timestamp) -> Vec<Value> {
 /// the node is cordoned.
 fn status(node: &Value) -> String {
     // The last Ready condition wins, as when conditions are collected into a map by type.
-    let ready = list(node, "/status/conditions")
-        .iter()
-        .rfind(|c| text(c, "/type") == "Ready")
-        .map(|c| text(c, "/status"));
+    let ready =
+        list(node, "/status/conditions").iter().rfind(|c| text(c, "/type") == "Ready").map(|c| text(c, "/status"));
     let mut status = match ready {
         Some("True") => "Ready",
         Some(_) => "NotReady",
@@ -169,23 +160,11 @@ mod tests {
     fn cordoned_and_not_ready_states() {
         let ready = json!([{"type": "Ready", "status": "True"}]);
         let not_ready = json!([{"type": "Ready", "status": "Unknown"}]);
-        assert_eq!(
-            status(&node(json!({}), true, ready)),
-            "Ready,SchedulingDisabled"
-        );
-        assert_eq!(
-            status(&node(json!({}), false, not_ready.clone())),
-            "NotReady"
-        );
-        assert_eq!(
-            status(&node(json!({}), true, not_ready)),
-            "NotReady,SchedulingDisabled"
-        );
+        assert_eq!(status(&node(json!({}), true, ready)), "Ready,SchedulingDisabled");
+        assert_eq!(status(&node(json!({}), false, not_ready.clone())), "NotReady");
+        assert_eq!(status(&node(json!({}), true, not_ready)), "NotReady,SchedulingDisabled");
         assert_eq!(status(&node(json!({}), false, json!([]))), "Unknown");
-        assert_eq!(
-            status(&node(json!({}), true, json!([]))),
-            "Unknown,SchedulingDisabled"
-        );
+        assert_eq!(status(&node(json!({}), true, json!([]))), "Unknown,SchedulingDisabled");
     }
 
     #[test]
@@ -196,10 +175,7 @@ mod tests {
             json!([]),
         );
         assert_eq!(roles(&worker), "edge,worker");
-        assert_eq!(
-            roles(&node(json!({"kubernetes.io/role": ""}), false, json!([]))),
-            "<none>"
-        );
+        assert_eq!(roles(&node(json!({"kubernetes.io/role": ""}), false, json!([]))), "<none>");
         assert_eq!(roles(&node(json!({}), false, json!([]))), "<none>");
     }
 
@@ -211,9 +187,6 @@ mod tests {
         assert_eq!(cells[3], "<unknown>");
         assert_eq!(cells[4], "");
         assert_eq!(cells[5], "<none>");
-        assert_eq!(
-            &cells[7..],
-            &[json!("<unknown>"), json!("<unknown>"), json!("<unknown>")]
-        );
+        assert_eq!(&cells[7..], &[json!("<unknown>"), json!("<unknown>"), json!("<unknown>")]);
     }
 }

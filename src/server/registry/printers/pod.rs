@@ -18,18 +18,9 @@ pub(super) static PODS: Printer = Printer::new(&COLUMNS, cells).with_conditions(
 static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         Column::name(),
-        Column::string(
-            "Ready",
-            "Containers ready to serve, out of all the pod's long-running containers.",
-        ),
-        Column::string(
-            "Status",
-            "Summary of the pod's phase and the state of its containers.",
-        ),
-        Column::string(
-            "Restarts",
-            "Container restarts in this pod, and how long ago the latest one happened.",
-        ),
+        Column::string("Ready", "Containers ready to serve, out of all the pod's long-running containers."),
+        Column::string("Status", "Summary of the pod's phase and the state of its containers."),
+        Column::string("Restarts", "Container restarts in this pod, and how long ago the latest one happened."),
         Column::age(),
         Column::string("IP", doc::<PodStatus>("podIP")).wide(),
         Column::string("Node", doc::<PodSpec>("nodeName")).wide(),
@@ -53,9 +44,7 @@ impl Restarts {
     fn add(&mut self, status: &Value) {
         self.count += int(status, "/restartCount");
         if is_set(status, "/lastState/terminated") {
-            self.last_restart = self
-                .last_restart
-                .max(time(status, "/lastState/terminated/finishedAt"));
+            self.last_restart = self.last_restart.max(time(status, "/lastState/terminated/finishedAt"));
         }
     }
 }
@@ -67,24 +56,15 @@ fn cells(pod: &Value, now: Timestamp) -> Vec<Value> {
         reason => reason.to_string(),
     };
     let conditions = list(pod, "/status/conditions");
-    if conditions
-        .iter()
-        .any(|c| text(c, "/type") == "PodScheduled" && text(c, "/reason") == "SchedulingGated")
-    {
+    if conditions.iter().any(|c| text(c, "/type") == "PodScheduled" && text(c, "/reason") == "SchedulingGated") {
         reason = "SchedulingGated".into();
     }
 
     let init_specs = list(pod, "/spec/initContainers");
     // Sidecars (init containers that keep running) count as regular containers.
-    let is_sidecar = |name: &str| {
-        init_specs
-            .iter()
-            .any(|c| text(c, "/name") == name && text(c, "/restartPolicy") == "Always")
-    };
-    let sidecars = init_specs
-        .iter()
-        .filter(|c| text(c, "/restartPolicy") == "Always")
-        .count();
+    let is_sidecar =
+        |name: &str| init_specs.iter().any(|c| text(c, "/name") == name && text(c, "/restartPolicy") == "Always");
+    let sidecars = init_specs.iter().filter(|c| text(c, "/restartPolicy") == "Always").count();
     let total = list(pod, "/spec/containers").len() + sidecars;
 
     // All init containers' restarts count while the pod initializes; only sidecars' after.
@@ -92,10 +72,7 @@ fn cells(pod: &Value, now: Timestamp) -> Vec<Value> {
     let mut sidecar_restarts = Restarts::default();
     let mut ready = 0;
     let mut initializing = false;
-    for (index, status) in list(pod, "/status/initContainerStatuses")
-        .iter()
-        .enumerate()
-    {
+    for (index, status) in list(pod, "/status/initContainerStatuses").iter().enumerate() {
         let sidecar = is_sidecar(text(status, "/name"));
         all_init.add(status);
         if sidecar {
@@ -142,11 +119,7 @@ fn cells(pod: &Value, now: Timestamp) -> Vec<Value> {
         }
         // A container that completed next to ones still running leaves the pod running.
         if reason == "Completed" && has_running {
-            reason = if any_condition_true(conditions, "Ready") {
-                "Running".into()
-            } else {
-                "NotReady".into()
-            };
+            reason = if any_condition_true(conditions, "Ready") { "Running".into() } else { "NotReady".into() };
         }
     }
 
@@ -165,9 +138,7 @@ fn cells(pod: &Value, now: Timestamp) -> Vec<Value> {
         _ => restarts.count.to_string(),
     };
 
-    let pod_ip = list(pod, "/status/podIPs")
-        .first()
-        .map_or("", |ip| text(ip, "/ip"));
+    let pod_ip = list(pod, "/status/podIPs").first().map_or("", |ip| text(ip, "/ip"));
     vec![
         name(pod),
         format!("{ready}/{total}").into(),
@@ -196,17 +167,12 @@ fn terminated_reason(status: &Value) -> String {
 
 /// Whether the first condition of type `kind` is True.
 fn condition_is_true(conditions: &[Value], kind: &str) -> bool {
-    conditions
-        .iter()
-        .find(|c| text(c, "/type") == kind)
-        .is_some_and(|c| text(c, "/status") == "True")
+    conditions.iter().find(|c| text(c, "/type") == kind).is_some_and(|c| text(c, "/status") == "True")
 }
 
 /// Whether any condition of type `kind` is True.
 fn any_condition_true(conditions: &[Value], kind: &str) -> bool {
-    conditions
-        .iter()
-        .any(|c| text(c, "/type") == kind && text(c, "/status") == "True")
+    conditions.iter().any(|c| text(c, "/type") == kind && text(c, "/status") == "True")
 }
 
 /// `1/2`: readiness gates whose condition is True, out of all gates; `<none>` without gates.
@@ -216,10 +182,7 @@ fn readiness_gates(pod: &Value) -> String {
         return "<none>".into();
     }
     let conditions = list(pod, "/status/conditions");
-    let met = gates
-        .iter()
-        .filter(|gate| condition_is_true(conditions, text(gate, "/conditionType")))
-        .count();
+    let met = gates.iter().filter(|gate| condition_is_true(conditions, text(gate, "/conditionType"))).count();
     format!("{met}/{}", gates.len())
 }
 
@@ -308,12 +271,7 @@ mod tests {
 
     #[test]
     fn waiting_reasons_replace_the_phase() {
-        for reason in [
-            "ContainerCreating",
-            "CrashLoopBackOff",
-            "ErrImagePull",
-            "ImagePullBackOff",
-        ] {
+        for reason in ["ContainerCreating", "CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff"] {
             let pod = pod(
                 one_container(),
                 json!({"phase": "Pending", "containerStatuses": [
@@ -334,22 +292,10 @@ mod tests {
                 ]}),
             )
         };
-        assert_eq!(
-            status_of(&terminated(json!({"exitCode": 0, "reason": "Completed"}))),
-            "Completed"
-        );
-        assert_eq!(
-            status_of(&terminated(json!({"exitCode": 1, "reason": "Error"}))),
-            "Error"
-        );
-        assert_eq!(
-            status_of(&terminated(json!({"exitCode": 137, "reason": "OOMKilled"}))),
-            "OOMKilled"
-        );
-        assert_eq!(
-            status_of(&terminated(json!({"exitCode": 137, "signal": 9}))),
-            "Signal:9"
-        );
+        assert_eq!(status_of(&terminated(json!({"exitCode": 0, "reason": "Completed"}))), "Completed");
+        assert_eq!(status_of(&terminated(json!({"exitCode": 1, "reason": "Error"}))), "Error");
+        assert_eq!(status_of(&terminated(json!({"exitCode": 137, "reason": "OOMKilled"}))), "OOMKilled");
+        assert_eq!(status_of(&terminated(json!({"exitCode": 137, "signal": 9}))), "Signal:9");
         assert_eq!(status_of(&terminated(json!({"exitCode": 2}))), "ExitCode:2");
     }
 
@@ -364,18 +310,12 @@ mod tests {
                               "finishedAt": "2024-05-01T11:58:00Z"}}
             }]}),
         );
-        assert_eq!(
-            summary(&pod),
-            ("0/1".into(), "CrashLoopBackOff".into(), "3 (2m ago)".into())
-        );
+        assert_eq!(summary(&pod), ("0/1".into(), "CrashLoopBackOff".into(), "3 (2m ago)".into()));
     }
 
     #[test]
     fn restarts_without_a_finish_time_are_a_bare_count() {
-        let pod = pod(
-            one_container(),
-            json!({"phase": "Running", "containerStatuses": [running(true, 2)]}),
-        );
+        let pod = pod(one_container(), json!({"phase": "Running", "containerStatuses": [running(true, 2)]}));
         assert_eq!(summary(&pod).2, "2");
     }
 
@@ -416,10 +356,7 @@ mod tests {
                 "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": "2024-05-01T11:59:00Z"}}
             }], "containerStatuses": [waiting_main.clone()]}),
         );
-        assert_eq!(
-            summary(&failed),
-            ("0/1".into(), "Init:Error".into(), "2 (60s ago)".into())
-        );
+        assert_eq!(summary(&failed), ("0/1".into(), "Init:Error".into(), "2 (60s ago)".into()));
 
         let killed = pod(
             spec.clone(),
@@ -487,10 +424,7 @@ mod tests {
                         "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2024-05-01T11:50:00Z"}}}],
                    "containerStatuses": [running(true, 0)]}),
         );
-        assert_eq!(
-            summary(&pod),
-            ("2/2".into(), "Running".into(), "1 (10m ago)".into())
-        );
+        assert_eq!(summary(&pod), ("2/2".into(), "Running".into(), "1 (10m ago)".into()));
     }
 
     #[test]
@@ -508,10 +442,7 @@ mod tests {
                    "containerStatuses": [{"name": "web", "ready": false, "restartCount": 0,
                         "state": {"waiting": {"reason": "PodInitializing"}}}]}),
         );
-        assert_eq!(
-            summary(&pod),
-            ("1/2".into(), "Init:1/2".into(), "1 (30s ago)".into())
-        );
+        assert_eq!(summary(&pod), ("1/2".into(), "Init:1/2".into(), "1 (30s ago)".into()));
     }
 
     #[test]
@@ -526,26 +457,18 @@ mod tests {
             ]})
         };
         let spec = json!({"containers": [{"name": "web", "image": "nginx"}, {"name": "job", "image": "busybox"}]});
-        assert_eq!(
-            summary(&pod(spec.clone(), status("True"))),
-            ("1/2".into(), "Running".into(), "0".into())
-        );
+        assert_eq!(summary(&pod(spec.clone(), status("True"))), ("1/2".into(), "Running".into(), "0".into()));
         assert_eq!(status_of(&pod(spec, status("False"))), "NotReady");
     }
 
     #[test]
     fn deletion_shows_terminating_or_unknown() {
-        let mut terminating = pod(
-            one_container(),
-            json!({"phase": "Running", "containerStatuses": [running(true, 0)]}),
-        );
+        let mut terminating =
+            pod(one_container(), json!({"phase": "Running", "containerStatuses": [running(true, 0)]}));
         terminating["metadata"]["deletionTimestamp"] = json!("2024-05-01T11:59:00Z");
         assert_eq!(status_of(&terminating), "Terminating");
 
-        let mut lost = pod(
-            one_container(),
-            json!({"phase": "Running", "reason": "NodeLost"}),
-        );
+        let mut lost = pod(one_container(), json!({"phase": "Running", "reason": "NodeLost"}));
         lost["metadata"]["deletionTimestamp"] = json!("2024-05-01T11:59:00Z");
         assert_eq!(status_of(&lost), "Unknown");
 
@@ -556,10 +479,7 @@ mod tests {
 
     #[test]
     fn status_reason_and_scheduling_gates() {
-        let evicted = pod(
-            one_container(),
-            json!({"phase": "Failed", "reason": "Evicted"}),
-        );
+        let evicted = pod(one_container(), json!({"phase": "Failed", "reason": "Evicted"}));
         assert_eq!(status_of(&evicted), "Evicted");
         assert_eq!(conditions(&evicted)[0]["reason"], "Failed");
 
@@ -577,10 +497,8 @@ mod tests {
         let done = pod(one_container(), json!({"phase": "Succeeded"}));
         assert_eq!(
             conditions(&done),
-            vec![
-                json!({"type": "Completed", "status": "True", "reason": "Succeeded",
-                        "message": "The pod has completed successfully."})
-            ]
+            vec![json!({"type": "Completed", "status": "True", "reason": "Succeeded",
+                        "message": "The pod has completed successfully."})]
         );
     }
 

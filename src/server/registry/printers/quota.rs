@@ -15,29 +15,20 @@ pub(super) static RESOURCE_QUOTAS: Printer = Printer::new(&COLUMNS, cells);
 static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         Column::name(),
-        Column::string(
-            "Request",
-            "Usage and hard limit of each quota resource other than `limits.*`.",
-        ),
-        Column::string(
-            "Limit",
-            "Usage and hard limit of each `limits.*` quota resource.",
-        ),
+        Column::string("Request", "Usage and hard limit of each quota resource other than `limits.*`."),
+        Column::string("Limit", "Usage and hard limit of each `limits.*` quota resource."),
         Column::age(),
     ]
 });
 
 fn cells(quota: &Value, now: Timestamp) -> Vec<Value> {
-    let mut hard: Vec<(&String, &Value)> =
-        map(quota, "/status/hard").into_iter().flatten().collect();
+    let mut hard: Vec<(&String, &Value)> = map(quota, "/status/hard").into_iter().flatten().collect();
     hard.sort_by(|a, b| a.0.cmp(b.0));
     let mut requests = Vec::new();
     let mut limits = Vec::new();
     for (resource, limit) in hard {
-        let used = map(quota, "/status/used")
-            .and_then(|used| used.get(resource))
-            .and_then(Value::as_str)
-            .unwrap_or("0");
+        let used =
+            map(quota, "/status/used").and_then(|used| used.get(resource)).and_then(Value::as_str).unwrap_or("0");
         let entry = format!("{resource}: {used}/{}", limit.as_str().unwrap_or("0"));
         if resource.starts_with("limits.") {
             limits.push(entry);
@@ -45,12 +36,7 @@ fn cells(quota: &Value, now: Timestamp) -> Vec<Value> {
             requests.push(entry);
         }
     }
-    vec![
-        name(quota),
-        requests.join(", ").into(),
-        limits.join(", ").into(),
-        age(quota, now),
-    ]
+    vec![name(quota), requests.join(", ").into(), limits.join(", ").into(), age(quota, now)]
 }
 
 #[cfg(test)]

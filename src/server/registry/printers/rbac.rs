@@ -13,8 +13,7 @@ use super::format::{age, name};
 use super::Printer;
 
 pub(super) static ROLE_BINDINGS: Printer = Printer::new(&ROLE_BINDING_COLUMNS, cells);
-pub(super) static CLUSTER_ROLE_BINDINGS: Printer =
-    Printer::new(&CLUSTER_ROLE_BINDING_COLUMNS, cells);
+pub(super) static CLUSTER_ROLE_BINDINGS: Printer = Printer::new(&CLUSTER_ROLE_BINDING_COLUMNS, cells);
 
 static ROLE_BINDING_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
@@ -23,11 +22,7 @@ static ROLE_BINDING_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         Column::age(),
         Column::string("Users", "Users the binding grants the role to.").wide(),
         Column::string("Groups", "Groups the binding grants the role to.").wide(),
-        Column::string(
-            "ServiceAccounts",
-            "ServiceAccounts the binding grants the role to.",
-        )
-        .wide(),
+        Column::string("ServiceAccounts", "ServiceAccounts the binding grants the role to.").wide(),
     ]
 });
 
@@ -50,12 +45,7 @@ fn cells(binding: &Value, now: Timestamp) -> Vec<Value> {
     }
     vec![
         name(binding),
-        format!(
-            "{}/{}",
-            text(binding, "/roleRef/kind"),
-            text(binding, "/roleRef/name")
-        )
-        .into(),
+        format!("{}/{}", text(binding, "/roleRef/kind"), text(binding, "/roleRef/name")).into(),
         age(binding, now),
         users.join(", ").into(),
         groups.join(", ").into(),

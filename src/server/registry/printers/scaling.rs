@@ -4,9 +4,7 @@
 use std::sync::LazyLock;
 
 use jiff::Timestamp;
-use k8s_openapi::api::autoscaling::v2::{
-    HorizontalPodAutoscalerSpec, HorizontalPodAutoscalerStatus,
-};
+use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscalerSpec, HorizontalPodAutoscalerStatus};
 use serde_json::Value;
 
 use super::columns::{doc, Column};
@@ -20,17 +18,11 @@ pub(super) static HORIZONTAL_POD_AUTOSCALERS: Printer = Printer::new(&COLUMNS, c
 static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         Column::name(),
-        Column::string(
-            "Reference",
-            doc::<HorizontalPodAutoscalerSpec>("scaleTargetRef"),
-        ),
+        Column::string("Reference", doc::<HorizontalPodAutoscalerSpec>("scaleTargetRef")),
         Column::string("Targets", doc::<HorizontalPodAutoscalerSpec>("metrics")),
         Column::string("MinPods", doc::<HorizontalPodAutoscalerSpec>("minReplicas")),
         Column::string("MaxPods", doc::<HorizontalPodAutoscalerSpec>("maxReplicas")),
-        Column::string(
-            "Replicas",
-            doc::<HorizontalPodAutoscalerStatus>("currentReplicas"),
-        ),
+        Column::string("Replicas", doc::<HorizontalPodAutoscalerStatus>("currentReplicas")),
         Column::age(),
     ]
 });
@@ -39,16 +31,10 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 const LISTED: usize = 2;
 
 fn cells(hpa: &Value, now: Timestamp) -> Vec<Value> {
-    let min_pods =
-        opt_int(hpa, "/spec/minReplicas").map_or_else(|| "<unset>".into(), |n| n.to_string());
+    let min_pods = opt_int(hpa, "/spec/minReplicas").map_or_else(|| "<unset>".into(), |n| n.to_string());
     vec![
         name(hpa),
-        format!(
-            "{}/{}",
-            text(hpa, "/spec/scaleTargetRef/kind"),
-            text(hpa, "/spec/scaleTargetRef/name")
-        )
-        .into(),
+        format!("{}/{}", text(hpa, "/spec/scaleTargetRef/kind"), text(hpa, "/spec/scaleTargetRef/name")).into(),
         targets(hpa).into(),
         min_pods.into(),
         int(hpa, "/spec/maxReplicas").into(),
@@ -64,12 +50,8 @@ fn targets(hpa: &Value) -> String {
         return "<none>".into();
     }
     let statuses = list(hpa, "/status/currentMetrics");
-    let shown: Vec<String> = specs
-        .iter()
-        .take(LISTED)
-        .enumerate()
-        .map(|(index, spec)| metric(spec, statuses.get(index)))
-        .collect();
+    let shown: Vec<String> =
+        specs.iter().take(LISTED).enumerate().map(|(index, spec)| metric(spec, statuses.get(index))).collect();
     if specs.len() > LISTED {
         format!("{} + {} more...", shown.join(", "), specs.len() - LISTED)
     } else {
@@ -91,11 +73,7 @@ fn metric(spec: &Value, status: Option<&Value>) -> String {
     };
     let target = |field: &str| quantity(spec, &format!("/{source}/target/{field}"), "<nil>");
     let measured = status.and_then(|s| s.get(source)).filter(|m| !m.is_null());
-    let current = |field: &str| {
-        measured.map_or("<unknown>", |m| {
-            quantity(m, &format!("/current/{field}"), "<nil>")
-        })
-    };
+    let current = |field: &str| measured.map_or("<unknown>", |m| quantity(m, &format!("/current/{field}"), "<nil>"));
     let by_average = is_set(spec, &format!("/{source}/target/averageValue"));
     match kind {
         "External" | "Object" if by_average => {
@@ -110,23 +88,12 @@ fn metric(spec: &Value, status: Option<&Value>) -> String {
         _ => {
             let name = text(spec, &format!("/{source}/name"));
             if by_average {
-                return format!(
-                    "{name}: {}/{}",
-                    current("averageValue"),
-                    target("averageValue")
-                );
+                return format!("{name}: {}/{}", current("averageValue"), target("averageValue"));
             }
-            let percent = |value: Option<i64>, otherwise: &str| {
-                value.map_or(otherwise.to_string(), |v| format!("{v}%"))
-            };
-            let current = percent(
-                measured.and_then(|m| opt_int(m, "/current/averageUtilization")),
-                "<unknown>",
-            );
-            let target = percent(
-                opt_int(spec, &format!("/{source}/target/averageUtilization")),
-                "<auto>",
-            );
+            let percent =
+                |value: Option<i64>, otherwise: &str| value.map_or(otherwise.to_string(), |v| format!("{v}%"));
+            let current = percent(measured.and_then(|m| opt_int(m, "/current/averageUtilization")), "<unknown>");
+            let target = percent(opt_int(spec, &format!("/{source}/target/averageUtilization")), "<auto>");
             format!("{name}: {current}/{target}")
         }
     }
@@ -207,21 +174,10 @@ mod tests {
         });
         let specs = list(&hpa, "/spec/metrics");
         let statuses = list(&hpa, "/status/currentMetrics");
-        let each: Vec<String> = specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| metric(s, statuses.get(i)))
-            .collect();
+        let each: Vec<String> = specs.iter().enumerate().map(|(i, s)| metric(s, statuses.get(i))).collect();
         assert_eq!(
             each,
-            [
-                "memory: 300Mi/512Mi",
-                "80/100",
-                "1500/2k",
-                "<unknown>/30 (avg)",
-                "cpu: 12%/<auto>",
-                "<unknown type>",
-            ]
+            ["memory: 300Mi/512Mi", "80/100", "1500/2k", "<unknown>/30 (avg)", "cpu: 12%/<auto>", "<unknown type>",]
         );
         assert_eq!(targets(&hpa), "memory: 300Mi/512Mi, 80/100 + 4 more...");
     }

@@ -12,8 +12,7 @@ use super::fields::{flag, int, int_or_string, text};
 use super::format::{age, name};
 use super::Printer;
 
-pub(super) static PRIORITY_CLASSES: Printer =
-    Printer::new(&PRIORITY_CLASS_COLUMNS, priority_class_cells);
+pub(super) static PRIORITY_CLASSES: Printer = Printer::new(&PRIORITY_CLASS_COLUMNS, priority_class_cells);
 pub(super) static POD_DISRUPTION_BUDGETS: Printer = Printer::new(&PDB_COLUMNS, pdb_cells);
 
 static PRIORITY_CLASS_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
@@ -29,14 +28,8 @@ static PRIORITY_CLASS_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 static PDB_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         Column::name(),
-        Column::string(
-            "Min Available",
-            "Pods that must stay available, as a number or a percentage.",
-        ),
-        Column::string(
-            "Max Unavailable",
-            "Pods that may be unavailable, as a number or a percentage.",
-        ),
+        Column::string("Min Available", "Pods that must stay available, as a number or a percentage."),
+        Column::string("Max Unavailable", "Pods that may be unavailable, as a number or a percentage."),
         Column::integer("Allowed Disruptions", "Pods that may be evicted right now."),
         Column::age(),
     ]
@@ -108,20 +101,8 @@ mod tests {
             "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}},
             "status": {"disruptionsAllowed": 1, "currentHealthy": 3, "desiredHealthy": 2, "expectedPods": 3}
         });
-        assert_eq!(
-            pdb_cells(&budget, now()),
-            vec![
-                json!("web"),
-                json!("2"),
-                json!("N/A"),
-                json!(1),
-                json!("60s")
-            ]
-        );
+        assert_eq!(pdb_cells(&budget, now()), vec![json!("web"), json!("2"), json!("N/A"), json!(1), json!("60s")]);
         let percent = json!({"metadata": {"name": "db"}, "spec": {"maxUnavailable": "25%"}});
-        assert_eq!(
-            pdb_cells(&percent, now())[1..4],
-            [json!("N/A"), json!("25%"), json!(0)]
-        );
+        assert_eq!(pdb_cells(&percent, now())[1..4], [json!("N/A"), json!("25%"), json!(0)]);
     }
 }

@@ -30,13 +30,8 @@ static SERVICE_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     ]
 });
 
-static ENDPOINTS_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    vec![
-        Column::name(),
-        Column::string("Endpoints", doc::<Endpoints>("subsets")),
-        Column::age(),
-    ]
-});
+static ENDPOINTS_COLUMNS: LazyLock<Vec<Column>> =
+    LazyLock::new(|| vec![Column::name(), Column::string("Endpoints", doc::<Endpoints>("subsets")), Column::age()]);
 
 static SLICE_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
@@ -62,19 +57,9 @@ fn service_cells(service: &Value, now: Timestamp) -> Vec<Value> {
     vec![
         name(service),
         text(service, "/spec/type").into(),
-        if cluster_ip.is_empty() {
-            "<none>"
-        } else {
-            cluster_ip
-        }
-        .into(),
+        if cluster_ip.is_empty() { "<none>" } else { cluster_ip }.into(),
         external_ip(service).into(),
-        if ports.is_empty() {
-            "<none>".into()
-        } else {
-            ports
-        }
-        .into(),
+        if ports.is_empty() { "<none>".into() } else { ports }.into(),
         age(service, now),
         labels(map(service, "/spec/selector")).into(),
     ]
@@ -83,10 +68,7 @@ fn service_cells(service: &Value, now: Timestamp) -> Vec<Value> {
 /// What reaches the service from outside: its external IPs, for load balancers also the
 /// ingress points (`<pending>` until there is one), for ExternalName the DNS name.
 fn external_ip(service: &Value) -> String {
-    let external_ips = list(service, "/spec/externalIPs")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect::<Vec<_>>();
+    let external_ips = list(service, "/spec/externalIPs").iter().filter_map(Value::as_str).collect::<Vec<_>>();
     match text(service, "/spec/type") {
         "ClusterIP" | "NodePort" if external_ips.is_empty() => "<none>".into(),
         "ClusterIP" | "NodePort" => external_ips.join(","),
@@ -138,11 +120,7 @@ fn ports(ports: &[Value]) -> String {
 }
 
 fn endpoints_cells(endpoints: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(endpoints),
-        ready_endpoints(endpoints).into(),
-        age(endpoints, now),
-    ]
+    vec![name(endpoints), ready_endpoints(endpoints).into(), age(endpoints, now)]
 }
 
 /// `10.42.0.5:80,10.42.1.3:80 + 2 more...`: ready addresses with each of their ports (bare
@@ -190,9 +168,7 @@ fn slice_cells(slice: &Value, now: Timestamp) -> Vec<Value> {
         .iter()
         .map(|port| match opt_int(port, "/port") {
             Some(number) => number.to_string(),
-            None if port.get("name").is_some_and(Value::is_string) => {
-                text(port, "/name").to_string()
-            }
+            None if port.get("name").is_some_and(Value::is_string) => text(port, "/name").to_string(),
             None => "*".to_string(),
         })
         .collect();
@@ -264,10 +240,7 @@ mod tests {
         assert_eq!(cells[4], "80:30080/TCP");
         assert_eq!(cells[6], "<none>");
 
-        let headless = service(
-            json!({"type": "ClusterIP", "clusterIP": "None", "clusterIPs": ["None"]}),
-            json!({}),
-        );
+        let headless = service(json!({"type": "ClusterIP", "clusterIP": "None", "clusterIPs": ["None"]}), json!({}));
         let cells = service_cells(&headless, now());
         assert_eq!(cells[2], "None");
         assert_eq!(cells[4], "<none>");
@@ -289,18 +262,12 @@ mod tests {
                 {"ip": "192.168.1.10"}, {"ipMode": "VIP"}
             ]}}),
         );
-        assert_eq!(
-            external_ip(&assigned),
-            "192.168.1.10,192.168.1.11,lb.example.com,203.0.113.9"
-        );
+        assert_eq!(external_ip(&assigned), "192.168.1.10,192.168.1.11,lb.example.com,203.0.113.9");
     }
 
     #[test]
     fn external_name_and_untyped_services() {
-        let external = service(
-            json!({"type": "ExternalName", "externalName": "db.example.com"}),
-            json!({}),
-        );
+        let external = service(json!({"type": "ExternalName", "externalName": "db.example.com"}), json!({}));
         let cells = service_cells(&external, now());
         assert_eq!(cells[2], "<none>");
         assert_eq!(cells[3], "db.example.com");
@@ -319,11 +286,7 @@ mod tests {
         });
         assert_eq!(
             endpoints_cells(&endpoints, now()),
-            vec![
-                json!("web"),
-                json!("10.42.0.5:80,10.42.1.3:80,10.42.0.5:443 + 1 more..."),
-                json!("60m")
-            ]
+            vec![json!("web"), json!("10.42.0.5:80,10.42.1.3:80,10.42.0.5:443 + 1 more..."), json!("60m")]
         );
         let headless = json!({"subsets": [{"addresses": [{"ip": "fd00::5"}]}]});
         assert_eq!(ready_endpoints(&headless), "fd00::5");

@@ -4,8 +4,7 @@ use std::sync::LazyLock;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaimSpec, PersistentVolumeClaimStatus, PersistentVolumeSpec,
-    PersistentVolumeStatus,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimStatus, PersistentVolumeSpec, PersistentVolumeStatus,
 };
 use k8s_openapi::api::storage::v1::StorageClass;
 use serde_json::Value;
@@ -24,17 +23,11 @@ static PV_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         Column::name(),
         Column::string("Capacity", doc::<PersistentVolumeSpec>("capacity")),
         Column::string("Access Modes", doc::<PersistentVolumeSpec>("accessModes")),
-        Column::string(
-            "Reclaim Policy",
-            doc::<PersistentVolumeSpec>("persistentVolumeReclaimPolicy"),
-        ),
+        Column::string("Reclaim Policy", doc::<PersistentVolumeSpec>("persistentVolumeReclaimPolicy")),
         Column::string("Status", doc::<PersistentVolumeStatus>("phase")),
         Column::string("Claim", doc::<PersistentVolumeSpec>("claimRef")),
         Column::string("StorageClass", "The StorageClass the volume belongs to."),
-        Column::string(
-            "VolumeAttributesClass",
-            "The VolumeAttributesClass of the volume.",
-        ),
+        Column::string("VolumeAttributesClass", "The VolumeAttributesClass of the volume."),
         Column::string("Reason", doc::<PersistentVolumeStatus>("reason")),
         Column::age(),
         Column::string("VolumeMode", doc::<PersistentVolumeSpec>("volumeMode")).wide(),
@@ -47,15 +40,9 @@ static PVC_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         Column::string("Status", doc::<PersistentVolumeClaimStatus>("phase")),
         Column::string("Volume", doc::<PersistentVolumeClaimSpec>("volumeName")),
         Column::string("Capacity", doc::<PersistentVolumeClaimStatus>("capacity")),
-        Column::string(
-            "Access Modes",
-            doc::<PersistentVolumeClaimStatus>("accessModes"),
-        ),
+        Column::string("Access Modes", doc::<PersistentVolumeClaimStatus>("accessModes")),
         Column::string("StorageClass", "The StorageClass the claim asks for."),
-        Column::string(
-            "VolumeAttributesClass",
-            "The VolumeAttributesClass of the claim.",
-        ),
+        Column::string("VolumeAttributesClass", "The VolumeAttributesClass of the claim."),
         Column::age(),
         Column::string("VolumeMode", doc::<PersistentVolumeClaimSpec>("volumeMode")).wide(),
     ]
@@ -66,15 +53,9 @@ static CLASS_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         Column::name(),
         Column::string("Provisioner", doc::<StorageClass>("provisioner")),
         Column::string("ReclaimPolicy", doc::<StorageClass>("reclaimPolicy")),
-        Column::string(
-            "VolumeBindingMode",
-            doc::<StorageClass>("volumeBindingMode"),
-        ),
+        Column::string("VolumeBindingMode", doc::<StorageClass>("volumeBindingMode")),
         // Declared as a string but carries a boolean, as upstream's does.
-        Column::string(
-            "AllowVolumeExpansion",
-            doc::<StorageClass>("allowVolumeExpansion"),
-        ),
+        Column::string("AllowVolumeExpansion", doc::<StorageClass>("allowVolumeExpansion")),
         Column::age(),
     ]
 });
@@ -82,24 +63,17 @@ static CLASS_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 /// The old annotation naming a volume's or claim's class; it wins over the spec field.
 const BETA_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
 /// Annotations that make a StorageClass the default one.
-const DEFAULT_CLASS_ANNOTATIONS: [&str; 2] = [
-    "storageclass.kubernetes.io/is-default-class",
-    "storageclass.beta.kubernetes.io/is-default-class",
-];
+const DEFAULT_CLASS_ANNOTATIONS: [&str; 2] =
+    ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
 
 /// `RWO,ROX,RWX,RWOP`: the access modes present, in that fixed order.
 fn access_modes(modes: &[Value]) -> String {
-    [
-        ("ReadWriteOnce", "RWO"),
-        ("ReadOnlyMany", "ROX"),
-        ("ReadWriteMany", "RWX"),
-        ("ReadWriteOncePod", "RWOP"),
-    ]
-    .iter()
-    .filter(|(mode, _)| modes.iter().any(|m| m.as_str() == Some(mode)))
-    .map(|(_, short)| *short)
-    .collect::<Vec<_>>()
-    .join(",")
+    [("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"), ("ReadWriteOncePod", "RWOP")]
+        .iter()
+        .filter(|(mode, _)| modes.iter().any(|m| m.as_str() == Some(mode)))
+        .map(|(_, short)| *short)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The phase, or `Terminating` once deletion has begun.
@@ -121,19 +95,12 @@ fn storage_class(object: &Value) -> &str {
 
 /// A spec field that reads `<unset>` when absent.
 fn or_unset<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("<unset>")
+    object.pointer(pointer).and_then(Value::as_str).unwrap_or("<unset>")
 }
 
 fn pv_cells(volume: &Value, now: Timestamp) -> Vec<Value> {
     let claim = if is_set(volume, "/spec/claimRef") {
-        format!(
-            "{}/{}",
-            text(volume, "/spec/claimRef/namespace"),
-            text(volume, "/spec/claimRef/name")
-        )
+        format!("{}/{}", text(volume, "/spec/claimRef/namespace"), text(volume, "/spec/claimRef/name"))
     } else {
         String::new()
     };
@@ -157,10 +124,7 @@ fn pvc_cells(claim: &Value, now: Timestamp) -> Vec<Value> {
     let (capacity, modes) = if text(claim, "/spec/volumeName").is_empty() {
         (String::new(), String::new())
     } else {
-        (
-            quantity(claim, "/status/capacity/storage", "0").to_string(),
-            access_modes(list(claim, "/status/accessModes")),
-        )
+        (quantity(claim, "/status/capacity/storage", "0").to_string(), access_modes(list(claim, "/status/accessModes")))
     };
     vec![
         name(claim),
@@ -177,18 +141,11 @@ fn pvc_cells(claim: &Value, now: Timestamp) -> Vec<Value> {
 
 fn class_cells(class: &Value, now: Timestamp) -> Vec<Value> {
     let annotations = map(class, "/metadata/annotations");
-    let is_default = DEFAULT_CLASS_ANNOTATIONS.iter().any(|key| {
-        annotations
-            .and_then(|a| a.get(*key))
-            .and_then(Value::as_str)
-            == Some("true")
-    });
+    let is_default = DEFAULT_CLASS_ANNOTATIONS
+        .iter()
+        .any(|key| annotations.and_then(|a| a.get(*key)).and_then(Value::as_str) == Some("true"));
     let name = text(class, "/metadata/name");
-    let name = if is_default {
-        format!("{name} (default)")
-    } else {
-        name.to_string()
-    };
+    let name = if is_default { format!("{name} (default)") } else { name.to_string() };
     let or_default = |pointer: &str, default: &'static str| match text(class, pointer) {
         "" => default.to_string(),
         value => value.to_string(),
@@ -291,15 +248,7 @@ mod tests {
         bound["spec"]["volumeName"] = json!("pvc-1f2e");
         bound["status"] = json!({"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}});
         let cells = pvc_cells(&bound, now());
-        assert_eq!(
-            &cells[1..5],
-            &[
-                json!("Bound"),
-                json!("pvc-1f2e"),
-                json!("1Gi"),
-                json!("RWO")
-            ]
-        );
+        assert_eq!(&cells[1..5], &[json!("Bound"), json!("pvc-1f2e"), json!("1Gi"), json!("RWO")]);
     }
 
     #[test]
@@ -329,13 +278,7 @@ mod tests {
         let cells = class_cells(&plain, now());
         assert_eq!(
             &cells[..5],
-            &[
-                json!("nfs"),
-                json!("nfs.csi.k8s.io"),
-                json!("Retain"),
-                json!("Immediate"),
-                json!(true)
-            ]
+            &[json!("nfs"), json!("nfs.csi.k8s.io"), json!("Retain"), json!("Immediate"), json!(true)]
         );
     }
 }

@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{
-    ControllerRevision, DaemonSetSpec, DaemonSetStatus, DeploymentSpec, DeploymentStatus,
-    ReplicaSetSpec, ReplicaSetStatus,
+    ControllerRevision, DaemonSetSpec, DaemonSetStatus, DeploymentSpec, DeploymentStatus, ReplicaSetSpec,
+    ReplicaSetStatus,
 };
 use k8s_openapi::api::core::v1::{PodSpec, ReplicationControllerSpec, ReplicationControllerStatus};
 use serde_json::Value;
@@ -71,10 +71,7 @@ static DAEMON_SET_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         Column::integer("Desired", doc::<DaemonSetStatus>("desiredNumberScheduled")),
         Column::integer("Current", doc::<DaemonSetStatus>("currentNumberScheduled")),
         Column::integer("Ready", doc::<DaemonSetStatus>("numberReady")),
-        Column::integer(
-            "Up-to-date",
-            doc::<DaemonSetStatus>("updatedNumberScheduled"),
-        ),
+        Column::integer("Up-to-date", doc::<DaemonSetStatus>("updatedNumberScheduled")),
         Column::integer("Available", doc::<DaemonSetStatus>("numberAvailable")),
         Column::string("Node Selector", doc::<PodSpec>("nodeSelector")),
         Column::age(),
@@ -85,13 +82,7 @@ static DAEMON_SET_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
 });
 
 static STATEFUL_SET_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    vec![
-        Column::name(),
-        Column::string("Ready", READY),
-        Column::age(),
-        Column::containers(),
-        Column::images(),
-    ]
+    vec![Column::name(), Column::string("Ready", READY), Column::age(), Column::containers(), Column::images()]
 });
 
 static REVISION_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
@@ -119,8 +110,7 @@ fn deployment_cells(deployment: &Value, now: Timestamp) -> Vec<Value> {
     let ready = int(deployment, "/status/readyReplicas");
     // Unlike the other SELECTOR cells, an unusable selector reads `<invalid>` and an empty
     // one stays empty.
-    let selector =
-        selector(deployment.pointer("/spec/selector")).unwrap_or_else(|| "<invalid>".into());
+    let selector = selector(deployment.pointer("/spec/selector")).unwrap_or_else(|| "<invalid>".into());
     let [names, images] = template_cells(deployment, "/spec/template");
     vec![
         name(deployment),
@@ -193,12 +183,7 @@ fn stateful_set_cells(stateful_set: &Value, now: Timestamp) -> Vec<Value> {
 }
 
 fn revision_cells(revision: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(revision),
-        controller_of(revision).into(),
-        int(revision, "/revision").into(),
-        age(revision, now),
-    ]
+    vec![name(revision), controller_of(revision).into(), int(revision, "/revision").into(), age(revision, now)]
 }
 
 /// `daemonset.apps/fluentd`: the owner reference marked as controller, or `<none>`.
@@ -209,9 +194,7 @@ fn controller_of(object: &Value) -> String {
     else {
         return "<none>".into();
     };
-    let group = text(owner, "/apiVersion")
-        .split_once('/')
-        .map_or("", |(group, _)| group);
+    let group = text(owner, "/apiVersion").split_once('/').map_or("", |(group, _)| group);
     let kind = text(owner, "/kind");
     let name = text(owner, "/name");
     match (kind, group) {
@@ -263,13 +246,7 @@ mod tests {
             ]
         );
         assert_eq!(DEPLOYMENT_COLUMNS.len(), 8);
-        assert_eq!(
-            DEPLOYMENT_COLUMNS
-                .iter()
-                .filter(|c| c.priority == 1)
-                .count(),
-            3
-        );
+        assert_eq!(DEPLOYMENT_COLUMNS.iter().filter(|c| c.priority == 1).count(), 3);
     }
 
     #[test]
@@ -393,12 +370,7 @@ mod tests {
         });
         assert_eq!(
             revision_cells(&revision, now()),
-            vec![
-                json!("fluentd-6b7f9"),
-                json!("daemonset.apps/fluentd"),
-                json!(2),
-                json!("60m")
-            ]
+            vec![json!("fluentd-6b7f9"), json!("daemonset.apps/fluentd"), json!(2), json!("60m")]
         );
         let core_owned = json!({"metadata": {"ownerReferences": [
             {"apiVersion": "v1", "kind": "Pod", "name": "p", "uid": "3", "controller": true}]}});

@@ -1,0 +1,313 @@
+//! Test harness: a real `onebin server` on a temporary data dir and a free port, driven by the
+//! real kubectl and curl. Everything it starts is stopped when it is dropped, even when the
+//! test fails.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+
+pub const KUBECTL: &str = "kubectl";
+
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub extra_args: Vec<String>,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Starts a server and waits until it is ready.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(extra_args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
+        let mut server = Self {
+            dir,
+            port: free_port(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            child: None,
+        };
+        server.launch();
+        server
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server process (again) on the same data dir and waits for readiness.
+    pub fn launch(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("log file");
+        // An empty config file of our own, so a machine-wide /etc/onebin/config.yaml cannot leak in.
+        let config = self.dir.path().join("config.yaml");
+        std::fs::write(&config, "").expect("config file");
+        let child = Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .args(["server", "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1"])
+            .arg("--https-listen-port")
+            .arg(self.port.to_string())
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--write-kubeconfig")
+            .arg(self.kubeconfig())
+            .arg("--config")
+            .arg(&config)
+            .args(&self.extra_args)
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start onebin server");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("onebin server exited early ({status}):\n{}", self.log());
+                }
+            }
+            if self.kubeconfig().exists() {
+                let out = self.kubectl(&["get", "--raw", "/readyz"]);
+                if out.status.success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "server not ready in time:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Stops the server with SIGTERM (a clean shutdown).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    fn kubectl_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(KUBECTL);
+        cmd.arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("kube-cache"))
+            .args(args);
+        cmd.env_remove("KUBECONFIG");
+        cmd
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_command(args).output().expect("run kubectl")
+    }
+
+    /// Runs kubectl with extra environment variables.
+    pub fn kubectl_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.kubectl_command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run kubectl")
+    }
+
+    /// Runs kubectl and returns stdout, failing the test if it fails.
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(out.status.success(), "kubectl {args:?} failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Runs kubectl expecting failure; returns stderr.
+    pub fn kubectl_err(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(!out.status.success(), "kubectl {args:?} should have failed:\n{}", text(&out.stdout));
+        text(&out.stderr)
+    }
+
+    /// Runs kubectl with `input` on stdin.
+    pub fn kubectl_stdin(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .kubectl_command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kubectl");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child.wait_with_output().expect("kubectl output")
+    }
+
+    /// Starts kubectl in the background (for `-w`); it is killed when the guard drops.
+    pub fn kubectl_background(&self, args: &[&str]) -> Background {
+        let out = self.dir.path().join(format!("bg-{}.out", rand_suffix()));
+        let file = std::fs::File::create(&out).expect("bg output");
+        let child = self.kubectl_command(args).stdout(file).stderr(Stdio::null()).spawn().expect("run kubectl");
+        Background { child, out }
+    }
+
+    /// Writes the admin credentials from the kubeconfig to files for curl: (ca, cert, key).
+    pub fn credentials(&self) -> (PathBuf, PathBuf, PathBuf) {
+        let text = std::fs::read_to_string(self.kubeconfig()).expect("kubeconfig");
+        let field = |name: &str| {
+            let line =
+                text.lines().find(|l| l.trim_start().starts_with(&format!("{name}:"))).expect("kubeconfig field");
+            let b64 = line.split_once(':').expect("colon").1.trim();
+            base64::engine::general_purpose::STANDARD.decode(b64).expect("base64")
+        };
+        let paths =
+            (self.dir.path().join("ca.crt"), self.dir.path().join("admin.crt"), self.dir.path().join("admin.key"));
+        std::fs::write(&paths.0, field("certificate-authority-data")).expect("ca");
+        std::fs::write(&paths.1, field("client-certificate-data")).expect("cert");
+        std::fs::write(&paths.2, field("client-key-data")).expect("key");
+        paths
+    }
+
+    /// An HTTPS request with admin credentials: returns (HTTP status, body).
+    pub fn curl(&self, method: &str, path: &str, content_type: Option<&str>, body: Option<&Path>) -> (u16, String) {
+        let (ca, cert, key) = self.credentials();
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "-X", method, "-o", "-", "-w", "\n%{http_code}", "--cacert"])
+            .arg(&ca)
+            .arg("--cert")
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key);
+        if let Some(ct) = content_type {
+            cmd.args(["-H", &format!("Content-Type: {ct}")]);
+        }
+        if let Some(body) = body {
+            cmd.arg("--data-binary").arg(format!("@{}", body.display()));
+        }
+        cmd.arg(format!("{}{path}", self.url()));
+        split_status(cmd.output().expect("run curl"))
+    }
+
+    /// An HTTPS request without any credentials.
+    pub fn curl_anonymous(&self, path: &str) -> (u16, String) {
+        let (ca, _, _) = self.credentials();
+        let out = Command::new("curl")
+            .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "--cacert"])
+            .arg(&ca)
+            .arg(format!("{}{path}", self.url()))
+            .output()
+            .expect("run curl");
+        split_status(out)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn split_status(out: Output) -> (u16, String) {
+    let stdout = text(&out.stdout);
+    let (body, code) = stdout.rsplit_once('\n').unwrap_or(("", stdout.as_str()));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// A background process, killed on drop.
+pub struct Background {
+    child: Child,
+    out: PathBuf,
+}
+
+impl Background {
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    /// Waits until the output contains `needle`.
+    pub fn wait_for(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let out = self.output();
+            if out.contains(needle) {
+                return out;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {needle:?} in:\n{out}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
+
+/// Polls `check` until it returns `Some`, or panics after `timeout`.
+pub fn eventually<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
