@@ -61,7 +61,8 @@ async fn serve(args: ServerArgs) -> Result<()> {
     bootstrap::ensure(&registry, advertise, args.https_listen_port)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
-    controllers::namespace::spawn(registry.clone());
+    let informers = controllers::informer::Informers::new(registry.clone());
+    controllers::start(&informers);
     api.ready.store(true, Ordering::Release);
     tracing::info!(address = %addr, elapsed = ?started.elapsed(), kubeconfig = %args.write_kubeconfig.display(), "onebin server is ready");
 

@@ -7,7 +7,7 @@ use crate::server::api_error::{ApiError, Cause};
 use crate::server::registry::catalog::ResourceType;
 use crate::server::registry::label_selector::LabelSelector;
 use crate::server::registry::options::{DeleteOptions, PatchType, WriteOptions};
-use crate::server::registry::{object, Registry, UpdateKind};
+use crate::server::registry::{object, Registry};
 
 /// POST to `pods/{name}/binding` or `pods/{name}/eviction`; returns a success Status.
 pub async fn create(
@@ -46,39 +46,10 @@ async fn bind(
             vec![Cause::unsupported("target.kind", target_kind, &["Node"])],
         ));
     }
-    if opts.dry_run {
-        return Ok(success());
+    if !opts.dry_run {
+        registry.bind(rt, ns, name, &node).await?;
     }
-    registry
-        .update_with(rt, ns, name, UpdateKind::Internal, |pod| {
-            if object::is_deleting(pod) {
-                return Err(ApiError::conflict("", "pods", name, "the pod is being deleted"));
-            }
-            let current = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or_default();
-            if !current.is_empty() {
-                return Err(ApiError::conflict(
-                    "",
-                    "pods",
-                    name,
-                    &format!("pod {name} is already assigned to node \"{current}\""),
-                ));
-            }
-            let mut pod = pod.clone();
-            pod["spec"]["nodeName"] = json!(node);
-            set_scheduled_condition(&mut pod);
-            Ok(Some(pod))
-        })
-        .await?;
     Ok(success())
-}
-
-fn set_scheduled_condition(pod: &mut Value) {
-    let condition = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": object::now_rfc3339()});
-    let conditions = object::object_field(pod, "status").entry("conditions").or_insert_with(|| json!([]));
-    if let Some(list) = conditions.as_array_mut() {
-        list.retain(|c| c.get("type").and_then(Value::as_str) != Some("PodScheduled"));
-        list.push(condition);
-    }
 }
 
 /// Eviction: a delete that respects PodDisruptionBudgets.

@@ -2,6 +2,7 @@
 //! and the REST semantics (create, update, patch, delete, list, watch) shared by the HTTP
 //! API and the in-process controllers.
 
+mod binding;
 pub mod catalog;
 mod create;
 pub mod definitions;
