@@ -89,6 +89,16 @@ pub struct ServerArgs {
     /// Shared secret agents join with (default: generated at first start and kept in the data dir).
     #[arg(long, env = "ONEBIN_TOKEN")]
     pub token: Option<String>,
+    /// Prefix length of the pod subnet each node gets from --cluster-cidr.
+    #[arg(long, env = "ONEBIN_NODE_CIDR_MASK_SIZE", default_value_t = 24)]
+    pub node_cidr_mask_size: u8,
+    /// Seconds without a heartbeat before a node is marked NotReady (unreachable).
+    #[arg(long, env = "ONEBIN_NODE_MONITOR_GRACE_PERIOD", default_value_t = 40)]
+    pub node_monitor_grace_period: u64,
+    /// Default tolerationSeconds of pods for the not-ready and unreachable taints (how long
+    /// pods stay on a lost node before they are evicted).
+    #[arg(long, env = "ONEBIN_DEFAULT_TOLERATION_SECONDS", default_value_t = 300)]
+    pub default_toleration_seconds: i64,
     /// How many store revisions of watch history to keep before compacting.
     #[arg(long, env = "ONEBIN_WATCH_HISTORY", default_value_t = 50_000)]
     pub watch_history: u64,

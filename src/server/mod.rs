@@ -36,6 +36,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         service_cidr: args.service_cidr.clone(),
         node_port_range: args.service_node_port_range.clone(),
     };
+    registry::kinds::set_default_toleration_seconds(args.default_toleration_seconds);
     let pki = Pki::load_or_create(data_dir)?;
     let store =
         store::SledStore::open(&data_dir.join("server").join("db"), args.watch_history).context("opening the store")?;
@@ -45,11 +46,24 @@ async fn serve(args: ServerArgs) -> Result<()> {
     let admin = pki.client_cert("client-admin", ClientIdentity { user: "system:admin", groups: &[MASTERS] })?;
     auth::token::load_or_create(data_dir, args.token.as_deref(), pki.server_ca.cert_pem.as_bytes())?;
 
+    let informers = controllers::informer::Informers::new(registry.clone());
+    let signer = Arc::new(auth::service_account_token::TokenSigner::load_or_create(
+        &data_dir.join("server").join("tls").join("service-account.key"),
+    )?);
+    let authenticator = Authenticator::default().with_token_authenticator(Arc::new(
+        auth::service_account_token::ServiceAccountAuthenticator {
+            signer: signer.clone(),
+            service_accounts: informers.of("", "serviceaccounts"),
+            pods: informers.of("", "pods"),
+        },
+    ));
+
     let addr = SocketAddr::new(args.bind_address, args.https_listen_port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     let api = Arc::new(apiserver::ApiServer {
         registry: registry.clone(),
-        authenticator: Authenticator::default(),
+        authenticator,
+        token_signer: signer,
         authorizer: Box::new(auth::authz::MastersAndDiscovery),
         server_address: SocketAddr::new(advertise, args.https_listen_port).to_string(),
         ready: Default::default(),
@@ -61,8 +75,15 @@ async fn serve(args: ServerArgs) -> Result<()> {
     bootstrap::ensure(&registry, advertise, args.https_listen_port)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
-    let informers = controllers::informer::Informers::new(registry.clone());
-    controllers::start(&informers);
+    controllers::start(
+        &informers,
+        &controllers::Settings {
+            ca_pem: pki.server_ca.cert_pem.clone(),
+            cluster_cidr: args.cluster_cidr.clone(),
+            node_cidr_prefix: args.node_cidr_mask_size,
+            node_monitor_grace_period: std::time::Duration::from_secs(args.node_monitor_grace_period),
+        },
+    )?;
     api.ready.store(true, Ordering::Release);
     tracing::info!(address = %addr, elapsed = ?started.elapsed(), kubeconfig = %args.write_kubeconfig.display(), "onebin server is ready");
 

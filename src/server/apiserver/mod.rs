@@ -33,6 +33,8 @@ pub struct ApiServer {
     pub registry: Arc<Registry>,
     pub authenticator: Authenticator,
     pub authorizer: Box<dyn Authorizer>,
+    /// Signs ServiceAccount tokens (the TokenRequest API).
+    pub token_signer: Arc<crate::server::auth::service_account_token::TokenSigner>,
     /// `host:port` clients reach this server at (discovery reports it).
     pub server_address: String,
     /// Set once the server has finished bootstrapping; `/readyz` reports it.
@@ -89,11 +91,11 @@ fn authorize(api: &ApiServer, user: &UserInfo, info: &RequestInfo) -> Result<(),
                     Some(ns) => format!(" in the namespace \"{ns}\""),
                     None => " at the cluster scope".into(),
                 };
-                format!(
-                    "{} \"{}\" is forbidden: {why}{scope}",
-                    crate::server::api_error::qualified(&info.group, &info.resource),
-                    info.name.as_deref().unwrap_or_default()
-                )
+                let what = crate::server::api_error::qualified(&info.group, &info.resource);
+                match info.name.as_deref() {
+                    Some(name) => format!("{what} \"{name}\" is forbidden: {why}{scope}"),
+                    None => format!("{what} is forbidden: {why}{scope}"),
+                }
             } else {
                 format!("forbidden: {why} on path \"{}\"", info.path)
             };

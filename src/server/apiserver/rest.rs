@@ -92,6 +92,11 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
                 ObjectList { items, resource_version: registry.store().revision().to_string(), continue_token: None };
             Ok(render_list(rt, list, View { output: Output::Json, include: IncludeObject::Metadata }))
         }
+        ("create", Some("token")) => {
+            let body = read_json(req).await?;
+            let token = subresources::token_request(api, rt, ns, name, body).await?;
+            Ok(respond::object(StatusCode::CREATED, &token, output, &[]))
+        }
         ("create", Some(sub @ ("binding" | "eviction"))) => {
             let body = read_json(req).await?;
             let status = subresources::create(registry, rt, ns, name, sub, body, &query.write_options()?).await?;

@@ -207,3 +207,82 @@ fn selector_string(selector: &Value) -> String {
     }
     parts.join(",")
 }
+
+/// Shortest and default lifetime of a requested token, as upstream.
+const MIN_TOKEN_SECONDS: i64 = 600;
+const DEFAULT_TOKEN_SECONDS: i64 = 3600;
+
+/// POST `serviceaccounts/{name}/token`: a signed token for the account, optionally bound
+/// to a pod.
+pub async fn token_request(
+    api: &super::ApiServer,
+    rt: &ResourceType,
+    ns: Option<&str>,
+    name: &str,
+    body: Value,
+) -> Result<Value, ApiError> {
+    use crate::server::auth::service_account_token::{claims, TokenSubject};
+    let sa = api.registry.get(rt, ns, name).await?;
+    let ns = ns.unwrap_or_default();
+    let seconds = body.pointer("/spec/expirationSeconds").and_then(Value::as_i64).unwrap_or(DEFAULT_TOKEN_SECONDS);
+    if seconds < MIN_TOKEN_SECONDS {
+        return Err(ApiError::invalid(
+            "authentication.k8s.io",
+            "TokenRequest",
+            name,
+            vec![Cause::invalid("spec.expirationSeconds", seconds, "may not specify a duration less than 10 minutes")],
+        ));
+    }
+    let audiences: Vec<String> = body
+        .pointer("/spec/audiences")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let pod = match body.pointer("/spec/boundObjectRef") {
+        Some(bound) if !bound.is_null() => {
+            let kind = bound.get("kind").and_then(Value::as_str).unwrap_or_default();
+            if kind != "Pod" {
+                return Err(ApiError::invalid(
+                    "authentication.k8s.io",
+                    "TokenRequest",
+                    name,
+                    vec![Cause::unsupported("spec.boundObjectRef.kind", kind, &["Pod"])],
+                ));
+            }
+            let pod_name = bound.get("name").and_then(Value::as_str).unwrap_or_default();
+            let pods = crate::server::registry::catalog::find("", "v1", "pods").expect("served");
+            let live = api.registry.get(pods, Some(ns), pod_name).await?;
+            let uid = bound.get("uid").and_then(Value::as_str).unwrap_or_default();
+            if !uid.is_empty() && uid != object::uid(&live) {
+                return Err(ApiError::conflict(
+                    "",
+                    "pods",
+                    pod_name,
+                    "the UID in the bound object reference does not match the pod",
+                ));
+            }
+            Some((pod_name.to_string(), object::uid(&live).to_string()))
+        }
+        _ => None,
+    };
+    let subject = TokenSubject {
+        namespace: ns,
+        service_account: name,
+        service_account_uid: object::uid(&sa),
+        pod: pod.as_ref().map(|(n, u)| (n.as_str(), u.as_str())),
+    };
+    let token = api.token_signer.sign(&claims(&subject, &audiences, seconds)).map_err(ApiError::internal)?;
+    let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(seconds);
+    let mut spec = body.get("spec").cloned().unwrap_or(json!({}));
+    spec["expirationSeconds"] = json!(seconds);
+    if audiences.is_empty() {
+        spec["audiences"] = json!([crate::server::auth::service_account_token::ISSUER]);
+    }
+    Ok(json!({
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"name": name, "namespace": ns, "creationTimestamp": null},
+        "spec": spec,
+        "status": {"token": token, "expirationTimestamp": object::format_time(expires)},
+    }))
+}

@@ -45,6 +45,13 @@ impl Authorizer for MastersAndDiscovery {
                 return Decision::Allow;
             }
         }
-        Decision::Deny(format!("User \"{}\" cannot {} resource \"{}\"", attrs.user.name, attrs.verb, attrs.resource))
+        let resource = match attrs.subresource {
+            "" => attrs.resource.to_string(),
+            sub => format!("{}/{sub}", attrs.resource),
+        };
+        Decision::Deny(format!(
+            "User \"{}\" cannot {} resource \"{resource}\" in API group \"{}\"",
+            attrs.user.name, attrs.verb, attrs.api_group
+        ))
     }
 }

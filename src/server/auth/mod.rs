@@ -6,4 +6,5 @@ pub mod authz;
 pub mod files;
 pub mod kubeconfig;
 pub mod pki;
+pub mod service_account_token;
 pub mod token;

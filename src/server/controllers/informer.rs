@@ -203,3 +203,35 @@ impl Informers {
         self.get(rt)
     }
 }
+
+/// Feeds a work queue from an informer: `keys` maps each change to the keys to (re)process.
+/// Every cached object counts as added once the informer has synced, and after a
+/// subscriber falls behind, every object is looked at again.
+pub fn enqueue_changes<F>(informer: Arc<Informer>, queue: Arc<super::queue::WorkQueue>, keys: F)
+where
+    F: Fn(&Change) -> Vec<String> + Send + 'static,
+{
+    let mut changes = informer.subscribe();
+    tokio::spawn(async move {
+        informer.wait_synced().await;
+        let resync = |keys: &F| {
+            for object in informer.list(None) {
+                for key in keys(&Change { kind: ChangeKind::Added, object, old: None }) {
+                    queue.add(key);
+                }
+            }
+        };
+        resync(&keys);
+        loop {
+            match changes.recv().await {
+                Ok(change) => {
+                    for key in keys(&change) {
+                        queue.add(key);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => resync(&keys),
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}

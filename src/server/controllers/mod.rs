@@ -4,13 +4,31 @@
 pub mod events;
 pub mod informer;
 pub mod namespace;
+pub mod node_ipam;
+pub mod node_lifecycle;
 pub mod queue;
+pub mod serviceaccount;
 
 use std::sync::Arc;
 
 use informer::Informers;
 
+/// What the controllers need from the server's configuration.
+pub struct Settings {
+    /// PEM of the server CA, published in every namespace.
+    pub ca_pem: String,
+    pub cluster_cidr: String,
+    /// Prefix length of each node's pod subnet.
+    pub node_cidr_prefix: u8,
+    pub node_monitor_grace_period: std::time::Duration,
+}
+
 /// Starts every in-process controller.
-pub fn start(informers: &Arc<Informers>) {
+pub fn start(informers: &Arc<Informers>, settings: &Settings) -> anyhow::Result<()> {
     namespace::spawn(informers.registry().clone());
+    serviceaccount::spawn(informers, settings.ca_pem.clone());
+    let cidrs = node_ipam::CidrAllocator::new(&settings.cluster_cidr, settings.node_cidr_prefix)?;
+    node_ipam::spawn(informers, Arc::new(cidrs));
+    node_lifecycle::spawn(informers, node_lifecycle::Settings { grace_period: settings.node_monitor_grace_period });
+    Ok(())
 }

@@ -18,6 +18,7 @@ use super::validation;
 use super::Registry;
 use crate::server::api_error::{ApiError, Cause};
 pub use namespace::KUBERNETES_FINALIZER;
+pub use pod::set_default_toleration_seconds;
 
 /// What a kind adds to the generic REST semantics.
 pub trait Strategy: Send + Sync {

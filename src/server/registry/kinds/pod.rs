@@ -1,6 +1,8 @@
 //! Pods: PodSpec defaults, admission defaults (service account, tolerations), the initial
 //! status, update rules and graceful deletion.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use serde_json::{json, Value};
 
 use super::defaults::{set_default, str_at};
@@ -10,8 +12,13 @@ use crate::server::api_error::Cause;
 
 pub struct PodStrategy;
 
-/// How long pods tolerate a not-ready or unreachable node before eviction, unless they say.
-pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
+/// How long pods tolerate a not-ready or unreachable node before eviction, unless they say
+/// (the server's `--default-toleration-seconds`; one per process like the flag).
+static DEFAULT_TOLERATION_SECONDS: AtomicI64 = AtomicI64::new(300);
+
+pub fn set_default_toleration_seconds(seconds: i64) {
+    DEFAULT_TOLERATION_SECONDS.store(seconds.max(0), Ordering::Relaxed);
+}
 
 impl Strategy for PodStrategy {
     fn default(&self, obj: &mut Value) {
@@ -98,7 +105,8 @@ fn default_tolerations(spec: &mut Value) {
                 && (effect.is_empty() || effect == "NoExecute")
         });
         if !covered {
-            list.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": DEFAULT_TOLERATION_SECONDS}));
+            let seconds = DEFAULT_TOLERATION_SECONDS.load(Ordering::Relaxed);
+            list.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds}));
         }
     }
 }
