@@ -39,6 +39,27 @@ pub async fn ensure(registry: &Registry, advertise: IpAddr, port: u16) -> Result
     let ep = json!({"apiVersion": "v1", "kind": "Endpoints",
                     "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
                     "subsets": subsets});
+    let slices = catalog::find("discovery.k8s.io", "v1", "endpointslices").expect("served");
+    let endpoints_list = json!([{"addresses": [advertise.to_string()], "conditions": {"ready": true, "serving": true, "terminating": false}}]);
+    let slice_ports = json!([{"name": "https", "port": port, "protocol": "TCP"}]);
+    let slice = json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                       "metadata": {"name": "kubernetes", "namespace": "default",
+                                    "labels": {"kubernetes.io/service-name": "kubernetes", "endpointslice.kubernetes.io/managed-by": "onebin-apiserver"}},
+                       "addressType": "IPv4", "endpoints": endpoints_list, "ports": slice_ports});
+    if !create_if_missing(registry, slices, Some("default"), slice).await? {
+        registry
+            .update_with(slices, Some("default"), "kubernetes", UpdateKind::Object, |current| {
+                let same =
+                    current.get("endpoints") == Some(&endpoints_list) && current.get("ports") == Some(&slice_ports);
+                Ok((!same).then(|| {
+                    let mut updated = current.clone();
+                    updated["endpoints"] = endpoints_list.clone();
+                    updated["ports"] = slice_ports.clone();
+                    updated
+                }))
+            })
+            .await?;
+    }
     if !create_if_missing(registry, endpoints, Some("default"), ep).await? {
         registry
             .update_with(endpoints, Some("default"), "kubernetes", UpdateKind::Object, |current| {

@@ -1,12 +1,14 @@
 //! Controllers that run inside the server process. They read shared informer caches and
 //! write through the registry, as DESIGN.md lays out.
 
+pub mod endpoints;
 pub mod events;
 pub mod informer;
 pub mod namespace;
 pub mod node_ipam;
 pub mod node_lifecycle;
 pub mod queue;
+pub mod service_backends;
 pub mod serviceaccount;
 
 use std::sync::Arc;
@@ -27,6 +29,7 @@ pub struct Settings {
 pub fn start(informers: &Arc<Informers>, settings: &Settings) -> anyhow::Result<()> {
     namespace::spawn(informers.registry().clone());
     serviceaccount::spawn(informers, settings.ca_pem.clone());
+    endpoints::spawn(informers);
     let cidrs = node_ipam::CidrAllocator::new(&settings.cluster_cidr, settings.node_cidr_prefix)?;
     node_ipam::spawn(informers, Arc::new(cidrs));
     node_lifecycle::spawn(informers, node_lifecycle::Settings { grace_period: settings.node_monitor_grace_period });
