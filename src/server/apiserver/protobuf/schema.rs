@@ -80,3 +80,17 @@ pub struct Kind {
     pub kind: &'static str,
     pub message: &'static Message,
 }
+
+impl Kind {
+    pub const fn new(
+        api_version: &'static str,
+        kind: &'static str,
+        message: &'static Message,
+    ) -> Self {
+        Self {
+            api_version,
+            kind,
+            message,
+        }
+    }
+}

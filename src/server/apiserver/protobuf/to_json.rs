@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::envelope::{Unknown, MAGIC};
 use super::error::DecodeError;
 use super::messages;
-use super::schema::{Card, Form, Message, Type};
+use super::schema::{Card, Field, Form, Message, Type};
 use super::special;
 use super::wire::{Reader, WireValue};
 use super::MEDIA_TYPE;
@@ -73,8 +73,7 @@ fn fill(
     while let Some((number, wire)) = reader.next_field()? {
         // Fields this table does not know come from a newer client; protobuf skips them.
         if let Some(field) = message.fields.iter().find(|f| f.number == number) {
-            field_into(field.json, &field.card, &field.ty, wire, object, depth)
-                .map_err(|e| e.inside(field.json))?;
+            field_into(field, wire, object, depth).map_err(|e| e.inside(field.json))?;
         }
     }
     for field in message.fields.iter().filter(|f| f.card == Card::Always) {
@@ -84,14 +83,13 @@ fn fill(
 }
 
 fn field_into(
-    json: &'static str,
-    card: &Card,
-    ty: &Type,
+    field: &Field,
     wire: WireValue<'_>,
     object: &mut Map<String, Value>,
     depth: usize,
 ) -> Result<(), DecodeError> {
-    match (card, ty) {
+    let (json, ty) = (field.json, &field.ty);
+    match (&field.card, ty) {
         (Card::Inline, Type::Object(inner)) => fill(inner, bytes(wire)?, object, depth + 1),
         (_, Type::Map(value_type)) => {
             let (key, value) = map_entry(value_type, bytes(wire)?, depth + 1)?;
@@ -124,11 +122,12 @@ fn field_into(
             }
             Ok(())
         }
-        (_, Type::Object(inner))
-            if inner.form == Form::Struct && object.get(json).is_some_and(Value::is_object) =>
-        {
-            match object.get_mut(json) {
-                Some(Value::Object(existing)) => fill(inner, bytes(wire)?, existing, depth + 1),
+        (_, Type::Object(inner)) if inner.form == Form::Struct => {
+            let existing = object
+                .entry(json)
+                .or_insert_with(|| Value::Object(Map::new()));
+            match existing {
+                Value::Object(existing) => fill(inner, bytes(wire)?, existing, depth + 1),
                 _ => Ok(()),
             }
         }

@@ -44,231 +44,131 @@ use super::schema::{Kind, Message};
 
 /// Every kind a protobuf request body may carry, by `apiVersion` and `kind`.
 pub static KINDS: &[Kind] = &[
-    Kind {
-        api_version: "v1",
-        kind: "Namespace",
-        message: &core_v1::NAMESPACE,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "Pod",
-        message: &core_v1::POD,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "Service",
-        message: &core_v1::SERVICE,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "Endpoints",
-        message: &core_v1::ENDPOINTS,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "Node",
-        message: &core_v1::NODE,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "ConfigMap",
-        message: &core_v1::CONFIG_MAP,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "Secret",
-        message: &core_v1::SECRET,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "ServiceAccount",
-        message: &core_v1::SERVICE_ACCOUNT,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "Event",
-        message: &core_v1::EVENT,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "ReplicationController",
-        message: &core_v1::REPLICATION_CONTROLLER,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "PersistentVolume",
-        message: &core_v1::PERSISTENT_VOLUME,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "PersistentVolumeClaim",
-        message: &core_v1::PERSISTENT_VOLUME_CLAIM,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "LimitRange",
-        message: &core_v1::LIMIT_RANGE,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "ResourceQuota",
-        message: &core_v1::RESOURCE_QUOTA,
-    },
-    Kind {
-        api_version: "v1",
-        kind: "Binding",
-        message: &core_v1::BINDING,
-    },
-    Kind {
-        api_version: "apps/v1",
-        kind: "Deployment",
-        message: &apps_v1::DEPLOYMENT,
-    },
-    Kind {
-        api_version: "apps/v1",
-        kind: "ReplicaSet",
-        message: &apps_v1::REPLICA_SET,
-    },
-    Kind {
-        api_version: "apps/v1",
-        kind: "DaemonSet",
-        message: &apps_v1::DAEMON_SET,
-    },
-    Kind {
-        api_version: "apps/v1",
-        kind: "StatefulSet",
-        message: &apps_v1::STATEFUL_SET,
-    },
-    Kind {
-        api_version: "apps/v1",
-        kind: "ControllerRevision",
-        message: &apps_v1::CONTROLLER_REVISION,
-    },
-    Kind {
-        api_version: "batch/v1",
-        kind: "Job",
-        message: &batch_v1::JOB,
-    },
-    Kind {
-        api_version: "batch/v1",
-        kind: "CronJob",
-        message: &batch_v1::CRON_JOB,
-    },
-    Kind {
-        api_version: "autoscaling/v2",
-        kind: "HorizontalPodAutoscaler",
-        message: &autoscaling_v2::HORIZONTAL_POD_AUTOSCALER,
-    },
-    Kind {
-        api_version: "autoscaling/v1",
-        kind: "Scale",
-        message: &autoscaling_v1::SCALE,
-    },
-    Kind {
-        api_version: "networking.k8s.io/v1",
-        kind: "Ingress",
-        message: &networking_v1::INGRESS,
-    },
-    Kind {
-        api_version: "networking.k8s.io/v1",
-        kind: "IngressClass",
-        message: &networking_v1::INGRESS_CLASS,
-    },
-    Kind {
-        api_version: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        message: &networking_v1::NETWORK_POLICY,
-    },
-    Kind {
-        api_version: "coordination.k8s.io/v1",
-        kind: "Lease",
-        message: &coordination_v1::LEASE,
-    },
-    Kind {
-        api_version: "discovery.k8s.io/v1",
-        kind: "EndpointSlice",
-        message: &discovery_v1::ENDPOINT_SLICE,
-    },
-    Kind {
-        api_version: "events.k8s.io/v1",
-        kind: "Event",
-        message: &events_v1::EVENT,
-    },
-    Kind {
-        api_version: "policy/v1",
-        kind: "PodDisruptionBudget",
-        message: &policy_v1::POD_DISRUPTION_BUDGET,
-    },
-    Kind {
-        api_version: "policy/v1",
-        kind: "Eviction",
-        message: &policy_v1::EVICTION,
-    },
-    Kind {
-        api_version: "rbac.authorization.k8s.io/v1",
-        kind: "Role",
-        message: &rbac_v1::ROLE,
-    },
-    Kind {
-        api_version: "rbac.authorization.k8s.io/v1",
-        kind: "RoleBinding",
-        message: &rbac_v1::ROLE_BINDING,
-    },
-    Kind {
-        api_version: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRole",
-        message: &rbac_v1::CLUSTER_ROLE,
-    },
-    Kind {
-        api_version: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRoleBinding",
-        message: &rbac_v1::CLUSTER_ROLE_BINDING,
-    },
-    Kind {
-        api_version: "storage.k8s.io/v1",
-        kind: "StorageClass",
-        message: &storage_v1::STORAGE_CLASS,
-    },
-    Kind {
-        api_version: "scheduling.k8s.io/v1",
-        kind: "PriorityClass",
-        message: &scheduling_v1::PRIORITY_CLASS,
-    },
-    Kind {
-        api_version: "authentication.k8s.io/v1",
-        kind: "TokenRequest",
-        message: &authentication_v1::TOKEN_REQUEST,
-    },
-    Kind {
-        api_version: "authentication.k8s.io/v1",
-        kind: "TokenReview",
-        message: &authentication_v1::TOKEN_REVIEW,
-    },
-    Kind {
-        api_version: "authentication.k8s.io/v1",
-        kind: "SelfSubjectReview",
-        message: &authentication_v1::SELF_SUBJECT_REVIEW,
-    },
-    Kind {
-        api_version: "authorization.k8s.io/v1",
-        kind: "SelfSubjectAccessReview",
-        message: &authorization_v1::SELF_SUBJECT_ACCESS_REVIEW,
-    },
-    Kind {
-        api_version: "authorization.k8s.io/v1",
-        kind: "SelfSubjectRulesReview",
-        message: &authorization_v1::SELF_SUBJECT_RULES_REVIEW,
-    },
-    Kind {
-        api_version: "authorization.k8s.io/v1",
-        kind: "SubjectAccessReview",
-        message: &authorization_v1::SUBJECT_ACCESS_REVIEW,
-    },
-    Kind {
-        api_version: "authorization.k8s.io/v1",
-        kind: "LocalSubjectAccessReview",
-        message: &authorization_v1::LOCAL_SUBJECT_ACCESS_REVIEW,
-    },
+    Kind::new("v1", "Namespace", &core_v1::NAMESPACE),
+    Kind::new("v1", "Pod", &core_v1::POD),
+    Kind::new("v1", "Service", &core_v1::SERVICE),
+    Kind::new("v1", "Endpoints", &core_v1::ENDPOINTS),
+    Kind::new("v1", "Node", &core_v1::NODE),
+    Kind::new("v1", "ConfigMap", &core_v1::CONFIG_MAP),
+    Kind::new("v1", "Secret", &core_v1::SECRET),
+    Kind::new("v1", "ServiceAccount", &core_v1::SERVICE_ACCOUNT),
+    Kind::new("v1", "Event", &core_v1::EVENT),
+    Kind::new(
+        "v1",
+        "ReplicationController",
+        &core_v1::REPLICATION_CONTROLLER,
+    ),
+    Kind::new("v1", "PersistentVolume", &core_v1::PERSISTENT_VOLUME),
+    Kind::new(
+        "v1",
+        "PersistentVolumeClaim",
+        &core_v1::PERSISTENT_VOLUME_CLAIM,
+    ),
+    Kind::new("v1", "LimitRange", &core_v1::LIMIT_RANGE),
+    Kind::new("v1", "ResourceQuota", &core_v1::RESOURCE_QUOTA),
+    Kind::new("v1", "Binding", &core_v1::BINDING),
+    Kind::new("apps/v1", "Deployment", &apps_v1::DEPLOYMENT),
+    Kind::new("apps/v1", "ReplicaSet", &apps_v1::REPLICA_SET),
+    Kind::new("apps/v1", "DaemonSet", &apps_v1::DAEMON_SET),
+    Kind::new("apps/v1", "StatefulSet", &apps_v1::STATEFUL_SET),
+    Kind::new(
+        "apps/v1",
+        "ControllerRevision",
+        &apps_v1::CONTROLLER_REVISION,
+    ),
+    Kind::new("batch/v1", "Job", &batch_v1::JOB),
+    Kind::new("batch/v1", "CronJob", &batch_v1::CRON_JOB),
+    Kind::new(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        &autoscaling_v2::HORIZONTAL_POD_AUTOSCALER,
+    ),
+    Kind::new("autoscaling/v1", "Scale", &autoscaling_v1::SCALE),
+    Kind::new("networking.k8s.io/v1", "Ingress", &networking_v1::INGRESS),
+    Kind::new(
+        "networking.k8s.io/v1",
+        "IngressClass",
+        &networking_v1::INGRESS_CLASS,
+    ),
+    Kind::new(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        &networking_v1::NETWORK_POLICY,
+    ),
+    Kind::new("coordination.k8s.io/v1", "Lease", &coordination_v1::LEASE),
+    Kind::new(
+        "discovery.k8s.io/v1",
+        "EndpointSlice",
+        &discovery_v1::ENDPOINT_SLICE,
+    ),
+    Kind::new("events.k8s.io/v1", "Event", &events_v1::EVENT),
+    Kind::new(
+        "policy/v1",
+        "PodDisruptionBudget",
+        &policy_v1::POD_DISRUPTION_BUDGET,
+    ),
+    Kind::new("policy/v1", "Eviction", &policy_v1::EVICTION),
+    Kind::new("rbac.authorization.k8s.io/v1", "Role", &rbac_v1::ROLE),
+    Kind::new(
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        &rbac_v1::ROLE_BINDING,
+    ),
+    Kind::new(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRole",
+        &rbac_v1::CLUSTER_ROLE,
+    ),
+    Kind::new(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        &rbac_v1::CLUSTER_ROLE_BINDING,
+    ),
+    Kind::new(
+        "storage.k8s.io/v1",
+        "StorageClass",
+        &storage_v1::STORAGE_CLASS,
+    ),
+    Kind::new(
+        "scheduling.k8s.io/v1",
+        "PriorityClass",
+        &scheduling_v1::PRIORITY_CLASS,
+    ),
+    Kind::new(
+        "authentication.k8s.io/v1",
+        "TokenRequest",
+        &authentication_v1::TOKEN_REQUEST,
+    ),
+    Kind::new(
+        "authentication.k8s.io/v1",
+        "TokenReview",
+        &authentication_v1::TOKEN_REVIEW,
+    ),
+    Kind::new(
+        "authentication.k8s.io/v1",
+        "SelfSubjectReview",
+        &authentication_v1::SELF_SUBJECT_REVIEW,
+    ),
+    Kind::new(
+        "authorization.k8s.io/v1",
+        "SelfSubjectAccessReview",
+        &authorization_v1::SELF_SUBJECT_ACCESS_REVIEW,
+    ),
+    Kind::new(
+        "authorization.k8s.io/v1",
+        "SelfSubjectRulesReview",
+        &authorization_v1::SELF_SUBJECT_RULES_REVIEW,
+    ),
+    Kind::new(
+        "authorization.k8s.io/v1",
+        "SubjectAccessReview",
+        &authorization_v1::SUBJECT_ACCESS_REVIEW,
+    ),
+    Kind::new(
+        "authorization.k8s.io/v1",
+        "LocalSubjectAccessReview",
+        &authorization_v1::LOCAL_SUBJECT_ACCESS_REVIEW,
+    ),
 ];
 
 /// `DeleteOptions`, which every group-version accepts.
