@@ -4,6 +4,7 @@
 mod discovery;
 mod negotiate;
 pub mod openapi;
+pub mod protobuf;
 mod query;
 pub mod request_info;
 mod respond;

@@ -69,7 +69,7 @@ pub fn output(accept: Option<&str>) -> Result<Output, ApiError> {
     Err(ApiError::not_acceptable(format!("only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io; got {accept:?}")))
 }
 
-/// Decodes a request body sent as JSON or YAML.
+/// Decodes a request body sent as JSON, YAML or Kubernetes protobuf.
 pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
     let essence = content_type.map(|c| MediaType::parse(c).essence).unwrap_or("application/json");
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -80,6 +80,7 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, Api
             .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}"))),
         "application/yaml" | "application/x-yaml" | "text/yaml" => serde_yaml::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("the request body is not valid YAML: {e}"))),
+        super::protobuf::MEDIA_TYPE => super::protobuf::decode(body),
         other => Err(ApiError::unsupported_media_type(other)),
     }
 }
@@ -104,7 +105,8 @@ mod tests {
     fn bodies() {
         assert_eq!(decode_body(Some("application/yaml"), b"a: 1").unwrap()["a"], 1);
         assert_eq!(decode_body(None, b"{").unwrap_err().code, 400);
-        assert_eq!(decode_body(Some("application/vnd.kubernetes.protobuf"), b"x").unwrap_err().code, 415);
+        assert_eq!(decode_body(Some("application/vnd.kubernetes.protobuf"), b"x").unwrap_err().code, 400);
+        assert_eq!(decode_body(Some("application/cbor"), b"x").unwrap_err().code, 415);
         assert_eq!(decode_body(None, b"  ").unwrap_err().code, 400);
     }
 }
