@@ -99,9 +99,58 @@ pub struct ServerArgs {
     /// pods stay on a lost node before they are evicted).
     #[arg(long, env = "ONEBIN_DEFAULT_TOLERATION_SECONDS", default_value_t = 300)]
     pub default_toleration_seconds: i64,
+    /// Run only the control plane, without this machine's embedded node agent.
+    #[arg(long, env = "ONEBIN_DISABLE_AGENT")]
+    pub disable_agent: bool,
+    #[command(flatten)]
+    pub agent: AgentArgs,
     /// How many store revisions of watch history to keep before compacting.
     #[arg(long, env = "ONEBIN_WATCH_HISTORY", default_value_t = 50_000)]
     pub watch_history: u64,
+}
+
+/// Flags of the node agent (also accepted by `onebin server` for its embedded agent).
+#[derive(Args, Debug, Clone)]
+pub struct AgentArgs {
+    /// Name of this node (default: the host name).
+    #[arg(long, env = "ONEBIN_NODE_NAME")]
+    pub node_name: Option<String>,
+    /// IP address of this node (default: the address of the default route's interface).
+    #[arg(long, env = "ONEBIN_NODE_IP")]
+    pub node_ip: Option<std::net::IpAddr>,
+    /// Label to put on the node, `key=value` (repeatable).
+    #[arg(long = "node-label", env = "ONEBIN_NODE_LABEL", value_delimiter = ',')]
+    pub node_label: Vec<String>,
+    /// Taint to put on the node at registration, `key[=value]:Effect` (repeatable).
+    #[arg(long = "node-taint", env = "ONEBIN_NODE_TAINT", value_delimiter = ',')]
+    pub node_taint: Vec<String>,
+    /// Port of the node API (logs, exec, port-forward) the API server connects to.
+    #[arg(long, env = "ONEBIN_KUBELET_PORT", default_value_t = 10250)]
+    pub kubelet_port: u16,
+    /// Directory for runtime state that does not survive a reboot (sockets, netns mounts).
+    #[arg(long, env = "ONEBIN_RUN_DIR", default_value = "/run/onebin")]
+    pub run_dir: std::path::PathBuf,
+    /// Most pods this node runs.
+    #[arg(long, env = "ONEBIN_MAX_PODS", default_value_t = 110)]
+    pub max_pods: u32,
+}
+
+impl AgentArgs {
+    /// The node labels as a map; an entry without `=` is an error.
+    pub fn labels(&self) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+        self.node_label
+            .iter()
+            .map(|l| {
+                let (k, v) =
+                    l.split_once('=').ok_or_else(|| anyhow::anyhow!("--node-label {l:?} must be key=value"))?;
+                crate::server::registry::validation::qualified_name(k)
+                    .map_err(|why| anyhow::anyhow!("--node-label key {k:?}: {why}"))?;
+                crate::server::registry::validation::label_value(v)
+                    .map_err(|why| anyhow::anyhow!("--node-label value {v:?}: {why}"))?;
+                Ok((k.to_string(), v.to_string()))
+            })
+            .collect()
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -4,7 +4,9 @@
 //! `agent` the node side (kubelet, node API), `runtime` the embedded container
 //! runtime and `net` the pod network, service proxy and DNS.
 
+pub mod agent;
 pub mod cli;
 pub mod config;
+pub mod host;
 pub mod server;
 pub mod version;

@@ -31,7 +31,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
     let started = Instant::now();
     let data_dir = &args.common.data_dir;
     std::fs::create_dir_all(data_dir.join("server")).with_context(|| format!("creating {}", data_dir.display()))?;
-    let advertise = args.advertise_address.unwrap_or_else(default_route_ip);
+    let advertise = args.advertise_address.unwrap_or_else(crate::host::default_route_ip);
     let registry_config = RegistryConfig {
         service_cidr: args.service_cidr.clone(),
         node_port_range: args.service_node_port_range.clone(),
@@ -64,7 +64,10 @@ async fn serve(args: ServerArgs) -> Result<()> {
         registry: registry.clone(),
         authenticator,
         token_signer: signer,
-        authorizer: Box::new(auth::authz::MastersAndDiscovery),
+        authorizer: Box::new(auth::node_authorizer::AnyOf(vec![
+            Box::new(auth::authz::MastersAndDiscovery),
+            Box::new(auth::node_authorizer::NodeAuthorizer),
+        ])),
         server_address: SocketAddr::new(advertise, args.https_listen_port).to_string(),
         ready: Default::default(),
     });
@@ -85,6 +88,14 @@ async fn serve(args: ServerArgs) -> Result<()> {
         },
     )?;
     api.ready.store(true, Ordering::Release);
+    if !args.disable_agent {
+        let agent = embedded_agent(&args, &pki, advertise)?;
+        tokio::spawn(async move {
+            if let Err(err) = crate::agent::run(agent).await {
+                tracing::error!("the embedded agent stopped: {err:#}");
+            }
+        });
+    }
     tracing::info!(address = %addr, elapsed = ?started.elapsed(), kubeconfig = %args.write_kubeconfig.display(), "onebin server is ready");
 
     tokio::select! {
@@ -94,6 +105,38 @@ async fn serve(args: ServerArgs) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The configuration of the agent this server runs for its own machine, with a node
+/// identity issued directly by the server's client CA.
+fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<crate::agent::AgentConfig> {
+    let data_dir = &args.common.data_dir;
+    let name = args.agent.node_name.clone().unwrap_or_else(crate::host::hostname);
+    registry::validation::dns1123_subdomain(&name).map_err(|why| anyhow::anyhow!("node name {name:?}: {why}"))?;
+    let user = format!("{}{name}", auth::node_authorizer::NODE_USER_PREFIX);
+    let cert = pki.client_cert(
+        &format!("client-kubelet-{name}"),
+        ClientIdentity { user: &user, groups: &[auth::node_authorizer::NODES_GROUP] },
+    )?;
+    let host = if args.bind_address.is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { args.bind_address };
+    let url = format!("https://{}", SocketAddr::new(host, args.https_listen_port));
+    let kubeconfig = crate::agent::agent_dir(data_dir).join("kubelet.kubeconfig");
+    auth::files::write_private(&kubeconfig, auth::kubeconfig::render(&url, &pki.server_ca.cert_pem, &cert).as_bytes())?;
+    Ok(crate::agent::AgentConfig {
+        node: crate::agent::NodeConfig {
+            name,
+            ip: args.agent.node_ip.unwrap_or(advertise),
+            labels: args.agent.labels()?,
+            taints: args.agent.node_taint.clone(),
+            control_plane: true,
+            kubelet_port: args.agent.kubelet_port,
+            data_dir: data_dir.clone(),
+            agent_id: crate::agent::agent_id(data_dir)?,
+            max_pods: args.agent.max_pods,
+        },
+        kubeconfig,
+        run_dir: args.agent.run_dir.clone(),
+    })
 }
 
 /// Names and addresses the serving certificate must cover.
@@ -106,11 +149,7 @@ fn serving_names(args: &ServerArgs, advertise: IpAddr, service_ip: &IpAddr) -> B
     names.insert(format!("kubernetes.default.svc.{}", args.cluster_domain));
     names.insert(advertise.to_string());
     names.insert(service_ip.to_string());
-    if let Ok(host) = nix::unistd::gethostname() {
-        if let Some(host) = host.to_str().filter(|h| !h.is_empty()) {
-            names.insert(host.to_lowercase());
-        }
-    }
+    names.insert(crate::host::hostname());
     if !args.bind_address.is_unspecified() {
         names.insert(args.bind_address.to_string());
     }
@@ -126,15 +165,6 @@ fn write_kubeconfigs(args: &ServerArgs, pki: &Pki, admin: &auth::pki::CertKey) -
     auth::files::write_with_mode(&args.write_kubeconfig, text.as_bytes(), mode)
         .with_context(|| format!("writing the kubeconfig to {}", args.write_kubeconfig.display()))?;
     auth::files::write_private(&auth::kubeconfig::admin_copy_path(&args.common.data_dir), text.as_bytes())
-}
-
-/// The address of the interface the default route leaves through (no packet is sent).
-fn default_route_ip() -> IpAddr {
-    std::net::UdpSocket::bind("0.0.0.0:0")
-        .and_then(|s| s.connect("10.255.255.255:9").map(|_| s))
-        .and_then(|s| s.local_addr())
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
 async fn shutdown_signal() {

@@ -21,9 +21,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts a server and waits until it is ready.
+    /// Starts a control-plane-only server (no embedded agent) and waits until it is ready.
     pub fn start() -> Self {
-        Self::start_with(&[])
+        Self::start_with(&["--disable-agent"])
     }
 
     pub fn start_with(extra_args: &[&str]) -> Self {

@@ -5,6 +5,7 @@ pub mod authn;
 pub mod authz;
 pub mod files;
 pub mod kubeconfig;
+pub mod node_authorizer;
 pub mod pki;
 pub mod service_account_token;
 pub mod token;
