@@ -1,97 +1,30 @@
 //! kubectl's typed `create` commands send their objects as Kubernetes protobuf; against a real
 //! server they must succeed and store what a JSON client would have stored.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod harness;
 
+use harness::Server;
 use serde_json::Value;
 
-/// A running `onebin server` on a free loopback port, killed when dropped (also on panic).
-struct Server {
-    child: Child,
-    dir: tempfile::TempDir,
+/// Shorthands over the shared harness for this file's checks.
+trait Shorthand {
+    fn ok(&self, args: &[&str]) -> String;
+    fn get(&self, what: &str, namespace: &str) -> Value;
+    fn path(&self, name: &str) -> std::path::PathBuf;
 }
 
-impl Server {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_onebin"))
-            .arg("server")
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .args(["--bind-address", "127.0.0.1", "--https-listen-port", &port.to_string()])
-            .arg("--write-kubeconfig")
-            .arg(dir.path().join("kubeconfig"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start onebin server");
-        let mut server = Server { child, dir };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the server exited with {status}:\n{}", self.log());
-            }
-            if self.dir.path().join("kubeconfig").exists() {
-                let ready = self.kubectl(&["get", "--raw", "/readyz"]);
-                if ready.status.success() && ready.stdout == b"ok" {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!("the server was not ready within 60s:\n{}", self.log());
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(self.path("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.path("cache"))
-            .args(args)
-            .output()
-            .expect("run kubectl")
-    }
-
-    /// Runs kubectl, failing the test with its output unless it succeeds; returns stdout.
+impl Shorthand for Server {
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.kubectl(args);
-        assert!(
-            out.status.success(),
-            "kubectl {args:?} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.kubectl_ok(args)
     }
 
     fn get(&self, what: &str, namespace: &str) -> Value {
-        serde_json::from_str(&self.ok(&["get", what, "-n", namespace, "-o", "json"])).expect("kubectl prints JSON")
+        serde_json::from_str(&self.kubectl_ok(&["get", what, "-n", namespace, "-o", "json"]))
+            .expect("kubectl prints JSON")
     }
-}
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
     }
 }
 
