@@ -2,7 +2,9 @@
 //! (kubelet), and serves the node API. It is a remote client of the API server through the
 //! `kube` crate, even when embedded in the server process.
 
+pub mod kubelet;
 pub mod node;
+pub mod quantity;
 
 use std::path::{Path, PathBuf};
 

@@ -34,6 +34,9 @@ impl Strategy for PodStrategy {
     fn prepare_create(&self, obj: &mut Value) {
         let qos = qos_class(obj.get("spec").unwrap_or(&Value::Null));
         obj["status"] = json!({"phase": "Pending", "qosClass": qos});
+        if let Some(spec) = obj.get_mut("spec") {
+            mount_service_account_token(spec);
+        }
     }
 
     fn validate(&self, obj: &Value) -> Vec<Cause> {
@@ -88,6 +91,50 @@ impl Strategy for PodStrategy {
             .or_else(|| obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64))
             .unwrap_or(30);
         Some(grace.max(0))
+    }
+}
+
+/// Where pods find their ServiceAccount credentials.
+pub const SERVICE_ACCOUNT_MOUNT: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+/// Lifetime the kubelet asks for when it requests the projected token (as upstream).
+const TOKEN_SECONDS: i64 = 3607;
+
+/// The ServiceAccount admission plugin's work: a projected `kube-api-access-*` volume with a
+/// token, the cluster CA and the namespace, mounted into every container, unless the pod or
+/// a container opts out.
+fn mount_service_account_token(spec: &mut Value) {
+    if spec.get("automountServiceAccountToken") == Some(&json!(false)) {
+        return;
+    }
+    let already = |c: &Value| {
+        c.get("volumeMounts")
+            .and_then(Value::as_array)
+            .is_some_and(|m| m.iter().any(|m| str_at(m, &["mountPath"]) == SERVICE_ACCOUNT_MOUNT))
+    };
+    let name = format!("kube-api-access-{}", crate::server::registry::object::random_suffix(5));
+    let volume = json!({"name": name, "projected": {"defaultMode": 420, "sources": [
+        {"serviceAccountToken": {"expirationSeconds": TOKEN_SECONDS, "path": "token"}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+    ]}});
+    let mut used = false;
+    for list in ["initContainers", "containers"] {
+        for c in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
+            if already(c) {
+                continue;
+            }
+            let mounts = c.as_object_mut().expect("container").entry("volumeMounts").or_insert_with(|| json!([]));
+            if let Some(mounts) = mounts.as_array_mut() {
+                mounts.push(json!({"name": name, "readOnly": true, "mountPath": SERVICE_ACCOUNT_MOUNT}));
+                used = true;
+            }
+        }
+    }
+    if used {
+        let volumes = spec.as_object_mut().expect("spec").entry("volumes").or_insert_with(|| json!([]));
+        if let Some(volumes) = volumes.as_array_mut() {
+            volumes.push(volume);
+        }
     }
 }
 

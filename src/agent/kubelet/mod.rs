@@ -1,0 +1,3 @@
+//! The kubelet: runs the pods bound to this node and reports their status.
+
+pub mod env;
