@@ -1,3 +1,4 @@
 //! The kubelet: runs the pods bound to this node and reports their status.
 
+pub mod atomic_dir;
 pub mod env;
