@@ -89,7 +89,10 @@ fn collect(root: &Path, dir: &Path, payload: &mut Payload) -> Result<()> {
             collect(root, &entry.path(), payload)?;
         } else {
             let rel = entry.path().strip_prefix(root).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-            payload.insert(rel, PayloadFile { contents: std::fs::read(entry.path())?, mode: meta.permissions().mode() & 0o7777 });
+            payload.insert(
+                rel,
+                PayloadFile { contents: std::fs::read(entry.path())?, mode: meta.permissions().mode() & 0o7777 },
+            );
         }
     }
     Ok(())
@@ -126,14 +129,22 @@ mod tests {
         assert_eq!(std::fs::read_to_string(dir.path().join("sub/b")).unwrap(), "2");
         let before = std::fs::read_link(dir.path().join("..data")).unwrap();
         write(dir.path(), &payload).unwrap();
-        assert_eq!(std::fs::read_link(dir.path().join("..data")).unwrap(), before, "unchanged payload is not rewritten");
+        assert_eq!(
+            std::fs::read_link(dir.path().join("..data")).unwrap(),
+            before,
+            "unchanged payload is not rewritten"
+        );
         payload.remove("sub/b");
         payload.insert("a".into(), file("3"));
         write(dir.path(), &payload).unwrap();
         assert_eq!(std::fs::read_to_string(dir.path().join("a")).unwrap(), "3");
         assert!(!dir.path().join("sub").exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "only ..data, its target and a remain: {:?}",
-            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            3,
+            "only ..data, its target and a remain: {:?}",
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -2,3 +2,4 @@
 
 pub mod atomic_dir;
 pub mod env;
+pub mod volumes;
