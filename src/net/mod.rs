@@ -3,9 +3,12 @@
 //! drop-by-default host firewall, and the files pods get for name resolution. `netns`,
 //! `netlink`, `nft` and `sysctl` are the building blocks the overlay and service proxy reuse.
 
+pub mod cni;
 pub mod forward_accept;
 pub mod masquerade;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
 pub mod sysctl;
+
+pub use cni::{PodNetwork, PodNetworkConfig, PodNetworkStatus, ReconcileReport};
