@@ -9,6 +9,7 @@ pub mod masquerade;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
+pub mod pod_etc;
 pub mod sysctl;
 
 pub use cni::{PodNetwork, PodNetworkConfig, PodNetworkStatus, ReconcileReport};
