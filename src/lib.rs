@@ -8,5 +8,6 @@ pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod host;
+pub mod net;
 pub mod server;
 pub mod version;
