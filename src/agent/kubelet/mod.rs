@@ -2,4 +2,5 @@
 
 pub mod atomic_dir;
 pub mod env;
+pub mod status;
 pub mod volumes;
