@@ -2,5 +2,7 @@
 
 pub mod atomic_dir;
 pub mod env;
+pub mod probes;
+pub mod service_env;
 pub mod status;
 pub mod volumes;
