@@ -2,6 +2,7 @@
 //! (kubelet), and serves the node API. It is a remote client of the API server through the
 //! `kube` crate, even when embedded in the server process.
 
+pub mod events;
 pub mod kubelet;
 pub mod node;
 pub mod quantity;
