@@ -6,5 +6,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod runtime;
 pub mod server;
 pub mod version;
