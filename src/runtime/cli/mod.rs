@@ -108,7 +108,8 @@ pub fn shim(args: ShimArgs) -> Result<()> {
 
 /// Runs a node-local command. `exec` and `run` exit with the container's exit code.
 pub fn run(command: NodeCommand) -> Result<()> {
-    crate::cli::init_logging(&common(&command).log);
+    // libcontainer and libcgroups narrate every cgroup they touch; only their errors matter here.
+    crate::cli::init_logging(&format!("{},libcgroups=error,libcontainer=error", common(&command).log));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
