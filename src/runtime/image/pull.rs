@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
 use futures::future::{BoxFuture, FutureExt, Shared};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 
@@ -185,16 +185,27 @@ impl Puller {
         }
         let by_digest = remote.clone_with_digest(manifest_digest.to_string());
         let missing: Vec<(Digest, u64)> = blobs.into_iter().filter(|(d, _)| !self.store.content.contains(d)).collect();
-        let fetched: Vec<(Digest, bool)> = futures::stream::iter(missing)
+        let fetched: Vec<Result<(Digest, bool)>> = futures::stream::iter(missing)
             .map(|(digest, size)| {
                 let (client, remote) = (&client, &by_digest);
                 async move { self.fetch_blob(client, remote, &digest, size, progress).await.map(|created| (digest, created)) }
             })
             .buffer_unordered(PARALLEL_BLOBS)
-            .try_collect()
-            .await?;
-        created.blobs.extend(fetched.into_iter().filter(|(_, c)| *c).map(|(d, _)| d));
-        Ok(top)
+            .collect()
+            .await;
+        // Blobs that arrived are recorded even when another failed, so they can be discarded.
+        let mut first_error = None;
+        for result in fetched {
+            match result {
+                Ok((digest, true)) => created.blobs.push(digest),
+                Ok((_, false)) => {}
+                Err(err) => first_error = first_error.or(Some(err)),
+            }
+        }
+        match first_error {
+            Some(err) => Err(err),
+            None => Ok(top),
+        }
     }
 
     /// Fetches a manifest, checks it against `expected` (when pulling by digest) and stores it.

@@ -55,7 +55,7 @@ impl ShimClient {
     }
 
     fn connect(&self) -> Result<UnixStream> {
-        let conn = UnixStream::connect(&self.socket).with_context(|| format!("connecting to the pod's shim at {}", self.socket.display()))?;
+        let conn = super::socket_path::connect(&self.socket).with_context(|| format!("connecting to the pod's shim at {}", self.socket.display()))?;
         conn.set_read_timeout(Some(REQUEST_TIMEOUT))?;
         conn.set_write_timeout(Some(REQUEST_TIMEOUT))?;
         Ok(conn)

@@ -64,7 +64,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
 /// A listening socket for libcontainer's console handover, at a fresh path in `dir`.
 fn console_socket(dir: &Path) -> Result<(UnixListener, PathBuf)> {
     let path = dir.join(format!("console-{:016x}.sock", rand::random::<u64>()));
-    let listener = UnixListener::bind(&path).with_context(|| format!("binding {}", path.display()))?;
+    let listener = super::socket_path::bind(&path).with_context(|| format!("binding {}", path.display()))?;
     Ok((listener, path))
 }
 

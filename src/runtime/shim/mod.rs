@@ -14,11 +14,11 @@ mod container;
 pub mod protocol;
 mod server;
 mod signals;
+mod socket_path;
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -126,7 +126,7 @@ fn serve(options: &ShimOptions, dir: &Path, namespaces: &[(&str, PathBuf)], read
     let wakeup = signals::Wakeup::install()?;
     let socket = dir.join("shim.sock");
     let _ = fs::remove_file(&socket);
-    let listener = UnixListener::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
+    let listener = socket_path::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
     fs::write(dir.join("shim.pid"), std::process::id().to_string())?;
     let state_root = dir.join("state");
     fs::create_dir_all(&state_root)?;
