@@ -38,7 +38,15 @@ fn exec_and_attach_stream_through_the_runtime_service() {
             .await
             .unwrap();
         let sleeper = runtime
-            .create_container(&pod.id, ContainerConfig { name: "sleeper".into(), image: "busybox".into(), args: vec!["sleep".into(), "600".into()], ..Default::default() })
+            .create_container(
+                &pod.id,
+                ContainerConfig {
+                    name: "sleeper".into(),
+                    image: "busybox".into(),
+                    args: vec!["sleep".into(), "600".into()],
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         runtime.start_container(&sleeper).await.unwrap();
@@ -47,10 +55,29 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         let (stdin_read, stdin_write) = pipe();
         let (stdout_read, stdout_write) = pipe();
         let (stderr_read, stderr_write) = pipe();
-        let options = ExecOptions { args: vec!["sh".into(), "-c".into(), "cat; echo done >&2; exit 7".into()], ..Default::default() };
-        let handle = runtime.exec(&sleeper, options, Some([stdin_read, stdout_write, stderr_write])).await.unwrap();
-        File::from(stdin_write).write_all(b"hello through a pipe\n").unwrap();
-        let code = tokio::task::spawn_blocking(move || handle.wait()).await.unwrap().unwrap();
+        let options = ExecOptions {
+            args: vec![
+                "sh".into(),
+                "-c".into(),
+                "cat; echo done >&2; exit 7".into(),
+            ],
+            ..Default::default()
+        };
+        let handle = runtime
+            .exec(
+                &sleeper,
+                options,
+                Some([stdin_read, stdout_write, stderr_write]),
+            )
+            .await
+            .unwrap();
+        File::from(stdin_write)
+            .write_all(b"hello through a pipe\n")
+            .unwrap();
+        let code = tokio::task::spawn_blocking(move || handle.wait())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(code, 7);
         let mut out = String::new();
         File::from(stdout_read).read_to_string(&mut out).unwrap();
@@ -60,12 +87,24 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         assert_eq!(err, "done\n");
 
         // Exec with a TTY: we get the pty master, set its size, talk through it.
-        let options = ExecOptions { args: vec!["sh".into(), "-c".into(), "read go; stty size; tty".into()], tty: true, ..Default::default() };
+        let options = ExecOptions {
+            args: vec!["sh".into(), "-c".into(), "read go; stty size; tty".into()],
+            tty: true,
+            ..Default::default()
+        };
         let handle = runtime.exec(&sleeper, options, None).await.unwrap();
         let master = handle.pty_master.as_ref().unwrap().try_clone().unwrap();
-        let size = libc::winsize { ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0 };
+        let size = libc::winsize {
+            ws_row: 40,
+            ws_col: 120,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         // SAFETY: TIOCSWINSZ reads the winsize we pass.
-        assert_eq!(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) }, 0);
+        assert_eq!(
+            unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) },
+            0
+        );
         let mut terminal = File::from(master);
         terminal.write_all(b"go\n").unwrap();
         let output = tokio::task::spawn_blocking(move || {
@@ -84,7 +123,10 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         .unwrap();
         assert!(output.contains("40 120"), "{output:?}");
         assert!(output.contains("/dev/pts/"), "{output:?}");
-        let code = tokio::task::spawn_blocking(move || handle.wait()).await.unwrap().unwrap();
+        let code = tokio::task::spawn_blocking(move || handle.wait())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(code, 0);
 
         // Attach to a container reading its stdin: what we write comes back as output
@@ -92,7 +134,14 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         let echo = runtime
             .create_container(
                 &pod.id,
-                ContainerConfig { name: "echo".into(), image: "busybox".into(), args: vec!["cat".into()], stdin: true, stdin_once: true, ..Default::default() },
+                ContainerConfig {
+                    name: "echo".into(),
+                    image: "busybox".into(),
+                    args: vec!["cat".into()],
+                    stdin: true,
+                    stdin_once: true,
+                    ..Default::default()
+                },
             )
             .await
             .unwrap();
@@ -101,8 +150,12 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         let mut stdin = File::from(attached.stdin.unwrap());
         stdin.write_all(b"ping\n").unwrap();
         let mut output = attached.output;
-        output.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let frame = tokio::task::spawn_blocking(move || read_frame(&mut output).unwrap().unwrap()).await.unwrap();
+        output
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let frame = tokio::task::spawn_blocking(move || read_frame(&mut output).unwrap().unwrap())
+            .await
+            .unwrap();
         assert_eq!(frame.stream, STREAM_STDOUT);
         assert_eq!(frame.data, b"ping\n");
         drop(stdin);

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
 use jiff::Timestamp;
-use libcgroups::common::{create_cgroup_manager, get_cgroup_setup, CgroupConfig, CgroupManager, CgroupSetup};
+use libcgroups::common::{
+    create_cgroup_manager, get_cgroup_setup, CgroupConfig, CgroupManager, CgroupSetup,
+};
 
 use super::types::ContainerStats;
 
@@ -41,18 +43,26 @@ fn memory_dir(cgroup_path: &Path) -> PathBuf {
 /// How many times the kernel OOM killer killed a process in the cgroup.
 pub fn oom_kills(cgroup_path: &Path) -> u64 {
     let dir = memory_dir(cgroup_path);
-    let file = if is_unified() { "memory.events" } else { "memory.oom_control" };
+    let file = if is_unified() {
+        "memory.events"
+    } else {
+        "memory.oom_control"
+    };
     fs::read_to_string(dir.join(file))
         .ok()
         .and_then(|text| {
-            text.lines()
-                .find_map(|line| line.strip_prefix("oom_kill ").and_then(|n| n.trim().parse().ok()))
+            text.lines().find_map(|line| {
+                line.strip_prefix("oom_kill ")
+                    .and_then(|n| n.trim().parse().ok())
+            })
         })
         .unwrap_or(0)
 }
 
 pub fn stats(cgroup_path: &Path) -> Result<ContainerStats> {
-    let stats = manager(cgroup_path)?.stats().map_err(|e| anyhow!("reading stats of {}: {e}", cgroup_path.display()))?;
+    let stats = manager(cgroup_path)?
+        .stats()
+        .map_err(|e| anyhow!("reading stats of {}: {e}", cgroup_path.display()))?;
     let usage = stats.memory.memory.usage;
     let inactive_file = stats
         .memory
@@ -67,12 +77,15 @@ pub fn stats(cgroup_path: &Path) -> Result<ContainerStats> {
         cpu_usage_nanos: stats.cpu.usage.usage_total,
         memory_usage_bytes: usage,
         memory_working_set_bytes: usage.saturating_sub(inactive_file),
-        memory_limit_bytes: (limit != 0 && limit < V1_UNLIMITED && limit != u64::MAX).then_some(limit),
+        memory_limit_bytes: (limit != 0 && limit < V1_UNLIMITED && limit != u64::MAX)
+            .then_some(limit),
         pids: stats.pids.current,
     })
 }
 
 /// Kills whatever is left in the cgroup and removes it from every hierarchy.
 pub fn remove(cgroup_path: &Path) -> Result<()> {
-    manager(cgroup_path)?.remove().map_err(|e| anyhow!("removing cgroup {}: {e}", cgroup_path.display()))
+    manager(cgroup_path)?
+        .remove()
+        .map_err(|e| anyhow!("removing cgroup {}: {e}", cgroup_path.display()))
 }

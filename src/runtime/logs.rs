@@ -109,7 +109,13 @@ impl LogWriter {
 
     fn emit(&mut self, stream: Stream, tag: char, content: &[u8]) -> io::Result<()> {
         let mut record = Vec::with_capacity(content.len() + 48);
-        write!(record, "{} {} {} ", timestamp(Timestamp::now()), stream.as_str(), tag)?;
+        write!(
+            record,
+            "{} {} {} ",
+            timestamp(Timestamp::now()),
+            stream.as_str(),
+            tag
+        )?;
         record.extend_from_slice(content);
         record.push(b'\n');
         if self.size > 0 && self.size + record.len() as u64 > self.max_size {
@@ -212,7 +218,10 @@ mod tests {
         log.write(Stream::Stdout, b"no newline").unwrap();
         log.finish(Stream::Stdout).unwrap();
         let lines = read_log(&path).unwrap();
-        let summary: Vec<(Stream, bool, usize)> = lines.iter().map(|l| (l.stream, l.complete, l.content.len())).collect();
+        let summary: Vec<(Stream, bool, usize)> = lines
+            .iter()
+            .map(|l| (l.stream, l.complete, l.content.len()))
+            .collect();
         assert_eq!(
             summary,
             vec![
@@ -236,9 +245,13 @@ mod tests {
         let path = dir.path().join("0.log");
         let mut log = LogWriter::open(&path, 200, 3).unwrap();
         for i in 0..100 {
-            log.write(Stream::Stdout, format!("line {i}\n").as_bytes()).unwrap();
+            log.write(Stream::Stdout, format!("line {i}\n").as_bytes())
+                .unwrap();
         }
-        let mut files: Vec<String> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut files: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         files.sort();
         assert_eq!(files, vec!["0.log", "0.log.1", "0.log.2"]);
         assert!(fs::metadata(&path).unwrap().len() <= 200);

@@ -34,7 +34,9 @@ impl RuntimePaths {
 
     /// The sandbox's record (persistent).
     pub fn sandbox_record(&self, sandbox_id: &str) -> PathBuf {
-        self.sandboxes_records().join(sandbox_id).join("sandbox.json")
+        self.sandboxes_records()
+            .join(sandbox_id)
+            .join("sandbox.json")
     }
 
     pub fn sandboxes_records(&self) -> PathBuf {
@@ -43,7 +45,9 @@ impl RuntimePaths {
 
     /// The container's record (persistent).
     pub fn container_record(&self, container_id: &str) -> PathBuf {
-        self.containers_records().join(container_id).join("container.json")
+        self.containers_records()
+            .join(container_id)
+            .join("container.json")
     }
 
     pub fn containers_records(&self) -> PathBuf {
@@ -66,6 +70,8 @@ impl RuntimePaths {
 
     /// A container's OCI bundle (config.json and the rootfs mount point).
     pub fn bundle(&self, sandbox_id: &str, container_id: &str) -> PathBuf {
-        self.sandbox_run_dir(sandbox_id).join("containers").join(container_id)
+        self.sandbox_run_dir(sandbox_id)
+            .join("containers")
+            .join(container_id)
     }
 }

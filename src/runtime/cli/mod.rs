@@ -64,7 +64,7 @@ pub enum NodeCommand {
     /// Run a command in a running container.
     Exec(exec::ExecArgs),
     /// Start a container in a new pod sandbox (or an existing one with --pod).
-    Run(containers::RunArgs),
+    Run(Box<containers::RunArgs>),
     /// Stop containers (stop signal, then SIGKILL after the timeout).
     Stop(containers::StopArgs),
     /// Remove containers (and pods `run` made once their last container goes).
@@ -109,7 +109,10 @@ pub fn shim(args: ShimArgs) -> Result<()> {
 /// Runs a node-local command. `exec` and `run` exit with the container's exit code.
 pub fn run(command: NodeCommand) -> Result<()> {
     // libcontainer and libcgroups narrate every cgroup they touch; only their errors matter here.
-    crate::cli::init_logging(&format!("{},libcgroups=error,libcontainer=error", common(&command).log));
+    crate::cli::init_logging(&format!(
+        "{},libcgroups=error,libcontainer=error",
+        common(&command).log
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -122,7 +125,7 @@ pub fn run(command: NodeCommand) -> Result<()> {
             NodeCommand::Pods(args) => containers::pods(args).await,
             NodeCommand::Logs(args) => containers::logs(args).await,
             NodeCommand::Exec(args) => exec::run(args).await,
-            NodeCommand::Run(args) => containers::run(args).await,
+            NodeCommand::Run(args) => containers::run(*args).await,
             NodeCommand::Stop(args) => containers::stop(args).await,
             NodeCommand::Rm(args) => containers::rm(args).await,
             NodeCommand::Inspect(args) => containers::inspect(args).await,

@@ -26,8 +26,8 @@ const DOCKER_SCHEMA1: [&str; 2] = [
 /// A manifest-like document, told apart by its media type (or its shape when it has none).
 #[derive(Debug)]
 pub enum Document {
-    Index(ImageIndex),
-    Manifest(ImageManifest),
+    Index(Box<ImageIndex>),
+    Manifest(Box<ImageManifest>),
 }
 
 #[derive(Deserialize)]
@@ -53,11 +53,11 @@ pub fn parse_document(data: &[u8]) -> Result<Document> {
     };
     if is_index {
         let index: ImageIndex = serde_json::from_slice(data).context("parsing image index")?;
-        Ok(Document::Index(index))
+        Ok(Document::Index(Box::new(index)))
     } else {
         let manifest: ImageManifest =
             serde_json::from_slice(data).context("parsing image manifest")?;
-        Ok(Document::Manifest(manifest))
+        Ok(Document::Manifest(Box::new(manifest)))
     }
 }
 

@@ -103,10 +103,12 @@ impl Registries {
         if text.trim().is_empty() {
             return Ok(Registries::default());
         }
-        let registries: Registries = serde_yaml::from_str(text).context("not a valid registries.yaml")?;
+        let registries: Registries =
+            serde_yaml::from_str(text).context("not a valid registries.yaml")?;
         for mirror in registries.mirrors.values() {
             for pattern in mirror.rewrite.keys() {
-                regex::Regex::new(pattern).with_context(|| format!("rewrite pattern {pattern:?}"))?;
+                regex::Regex::new(pattern)
+                    .with_context(|| format!("rewrite pattern {pattern:?}"))?;
             }
             for endpoint in &mirror.endpoint {
                 split_endpoint(endpoint)?;
@@ -136,7 +138,12 @@ impl Registries {
             }
         }
         let own = mirror
-            .and_then(|m| m.endpoint.iter().map(|e| split_endpoint(e)).find(|r| matches!(r, Ok((h, _)) if h == registry)))
+            .and_then(|m| {
+                m.endpoint
+                    .iter()
+                    .map(|e| split_endpoint(e))
+                    .find(|r| matches!(r, Ok((h, _)) if h == registry))
+            })
             .transpose()?;
         endpoints.push(Endpoint {
             host: registry.to_string(),
@@ -159,9 +166,13 @@ impl Registries {
         }
         if let Some(encoded) = &auth.auth {
             use base64::Engine;
-            let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).context("auth is not base64")?;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .context("auth is not base64")?;
             let text = String::from_utf8(decoded).context("auth is not UTF-8")?;
-            let (user, password) = text.split_once(':').context("auth must encode username:password")?;
+            let (user, password) = text
+                .split_once(':')
+                .context("auth must encode username:password")?;
             return Ok(Credentials::Basic(user.to_string(), password.to_string()));
         }
         Ok(Credentials::Anonymous)
@@ -191,9 +202,18 @@ fn split_endpoint(endpoint: &str) -> Result<(String, bool)> {
 /// Registries on loopback speak plain HTTP unless configured otherwise, as Docker treats
 /// 127.0.0.0/8 as an insecure registry.
 fn is_loopback(host: &str) -> bool {
-    let name = host.rsplit_once(':').map_or(host, |(h, p)| if p.chars().all(|c| c.is_ascii_digit()) { h } else { host });
+    let name = host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
     let name = name.trim_start_matches('[').trim_end_matches(']');
-    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn rewrite(repository: &str, rules: &BTreeMap<String, String>) -> String {
@@ -230,18 +250,48 @@ configs:
         let r = Registries::parse(FILE).unwrap();
         let endpoints = r.endpoints("docker.io", "library/nginx").unwrap();
         assert_eq!(endpoints.len(), 3);
-        assert_eq!(endpoints[0], Endpoint { host: "127.0.0.1:5000".into(), plain_http: true, repository: "hub/nginx".into(), upstream: false });
+        assert_eq!(
+            endpoints[0],
+            Endpoint {
+                host: "127.0.0.1:5000".into(),
+                plain_http: true,
+                repository: "hub/nginx".into(),
+                upstream: false
+            }
+        );
         assert!(!endpoints[1].plain_http);
-        assert_eq!(endpoints[2], Endpoint { host: "docker.io".into(), plain_http: false, repository: "library/nginx".into(), upstream: true });
+        assert_eq!(
+            endpoints[2],
+            Endpoint {
+                host: "docker.io".into(),
+                plain_http: false,
+                repository: "library/nginx".into(),
+                upstream: true
+            }
+        );
         let plain = r.endpoints("localhost:5000", "x").unwrap();
-        assert_eq!(plain, vec![Endpoint { host: "localhost:5000".into(), plain_http: true, repository: "x".into(), upstream: true }]);
+        assert_eq!(
+            plain,
+            vec![Endpoint {
+                host: "localhost:5000".into(),
+                plain_http: true,
+                repository: "x".into(),
+                upstream: true
+            }]
+        );
     }
 
     #[test]
     fn credentials_and_tls() {
         let r = Registries::parse(FILE).unwrap();
-        assert_eq!(r.credentials("mirror.example.com").unwrap(), Credentials::Basic("u".into(), "p".into()));
-        assert_eq!(r.credentials("other.example.com").unwrap(), Credentials::Basic("u".into(), "p".into()));
+        assert_eq!(
+            r.credentials("mirror.example.com").unwrap(),
+            Credentials::Basic("u".into(), "p".into())
+        );
+        assert_eq!(
+            r.credentials("other.example.com").unwrap(),
+            Credentials::Basic("u".into(), "p".into())
+        );
         assert_eq!(r.credentials("docker.io").unwrap(), Credentials::Anonymous);
         assert!(r.tls("other.example.com").unwrap().insecure_skip_verify);
     }

@@ -45,12 +45,21 @@ impl ImageService {
     }
 
     /// Makes sure `image` is present, pulling as `policy` says; returns it.
-    pub async fn ensure(&self, image: &str, policy: PullPolicy, progress: Arc<dyn PullProgress>) -> Result<ImageRecord> {
+    pub async fn ensure(
+        &self,
+        image: &str,
+        policy: PullPolicy,
+        progress: Arc<dyn PullProgress>,
+    ) -> Result<ImageRecord> {
         let present = self.find(image).await?;
         match (policy, present) {
             (PullPolicy::Never, Some(found)) | (PullPolicy::IfNotPresent, Some(found)) => Ok(found),
-            (PullPolicy::Never, None) => bail!("image {image:?} is not present and the pull policy is Never"),
-            (PullPolicy::Always, _) | (PullPolicy::IfNotPresent, None) => self.pull(image, progress).await,
+            (PullPolicy::Never, None) => {
+                bail!("image {image:?} is not present and the pull policy is Never")
+            }
+            (PullPolicy::Always, _) | (PullPolicy::IfNotPresent, None) => {
+                self.pull(image, progress).await
+            }
         }
     }
 
@@ -75,7 +84,9 @@ impl ImageService {
         let store = self.store.clone();
         let image = image.to_string();
         blocking(move || {
-            let Some(record) = store.find(&image)? else { return Ok(None) };
+            let Some(record) = store.find(&image)? else {
+                return Ok(None);
+            };
             let (_, config) = manifest::parse_config(&store.content.read_json_blob(&record.id)?)?;
             Ok(Some((record, config)))
         })
@@ -110,6 +121,10 @@ impl ImageService {
     }
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.context("image task failed")?
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("image task failed")?
 }

@@ -582,9 +582,20 @@ mod tests {
     fn absolute_paths_are_refused() {
         let parent = tempfile::tempdir().unwrap();
         let victim = parent.path().join("victim");
-        let data = layer(|b| entry(b, victim.to_str().unwrap(), tar::EntryType::Regular, None, b"x"));
+        let data = layer(|b| {
+            entry(
+                b,
+                victim.to_str().unwrap(),
+                tar::EntryType::Regular,
+                None,
+                b"x",
+            )
+        });
         std::fs::create_dir(parent.path().join("layer")).unwrap();
-        let err = format!("{:#}", unpack_layer(&data[..], &parent.path().join("layer"), None).unwrap_err());
+        let err = format!(
+            "{:#}",
+            unpack_layer(&data[..], &parent.path().join("layer"), None).unwrap_err()
+        );
         assert!(err.contains("absolute path"), "{err}");
         assert!(!victim.exists());
     }

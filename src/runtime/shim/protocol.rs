@@ -59,19 +59,37 @@ pub struct ExecRequest {
 pub enum Request {
     Ping,
     Create(CreateRequest),
-    Start { id: String },
+    Start {
+        id: String,
+    },
     /// Stop signal, then SIGKILL after `timeout_secs`; answered once the container exited.
-    Stop { id: String, timeout_secs: u64 },
-    Kill { id: String, signal: i32 },
-    Remove { id: String },
-    Status { id: String },
+    Stop {
+        id: String,
+        timeout_secs: u64,
+    },
+    Kill {
+        id: String,
+        signal: i32,
+    },
+    Remove {
+        id: String,
+    },
+    Status {
+        id: String,
+    },
     List,
-    Stats { id: String },
+    Stats {
+        id: String,
+    },
     /// Non-TTY: three fds (stdin, stdout, stderr) come with the request.
     Exec(ExecRequest),
-    Attach { id: String },
+    Attach {
+        id: String,
+    },
     /// Reopen the log file (after someone moved it away).
-    ReopenLog { id: String },
+    ReopenLog {
+        id: String,
+    },
     /// Kill every container, release the pod's namespaces and exit.
     Shutdown,
 }
@@ -80,16 +98,32 @@ pub enum Request {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
     Ok,
-    Error { message: String },
-    Pong { pid: i32 },
-    Status { state: ContainerState },
-    List { containers: Vec<ContainerState> },
-    Stats { stats: ContainerStats },
+    Error {
+        message: String,
+    },
+    Pong {
+        pid: i32,
+    },
+    Status {
+        state: ContainerState,
+    },
+    List {
+        containers: Vec<ContainerState>,
+    },
+    Stats {
+        stats: ContainerStats,
+    },
     /// TTY: the pty master comes with this message.
-    ExecStarted { pid: i32 },
-    Exited { exit_code: i32 },
+    ExecStarted {
+        pid: i32,
+    },
+    Exited {
+        exit_code: i32,
+    },
     /// The stdin writer or pty master comes with this message, if the container has one.
-    Attached { has_stdin: bool },
+    Attached {
+        has_stdin: bool,
+    },
 }
 
 /// Sends one message with `fds` attached.
@@ -106,11 +140,23 @@ pub fn send<T: Serialize>(stream: &UnixStream, message: &T, fds: &[RawFd]) -> io
 pub fn send_bytes(stream: &UnixStream, data: &[u8], fds: &[RawFd]) -> io::Result<()> {
     let rights = [ControlMessage::ScmRights(fds)];
     let control: &[ControlMessage] = if fds.is_empty() { &[] } else { &rights };
-    let mut sent = sendmsg::<()>(stream.as_raw_fd(), &[IoSlice::new(data)], control, MsgFlags::MSG_NOSIGNAL, None)
-        .map_err(io::Error::from)?;
+    let mut sent = sendmsg::<()>(
+        stream.as_raw_fd(),
+        &[IoSlice::new(data)],
+        control,
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )
+    .map_err(io::Error::from)?;
     while sent < data.len() {
-        sent += sendmsg::<()>(stream.as_raw_fd(), &[IoSlice::new(&data[sent..])], &[], MsgFlags::MSG_NOSIGNAL, None)
-            .map_err(io::Error::from)?;
+        sent += sendmsg::<()>(
+            stream.as_raw_fd(),
+            &[IoSlice::new(&data[sent..])],
+            &[],
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        )
+        .map_err(io::Error::from)?;
     }
     Ok(())
 }
@@ -123,12 +169,20 @@ pub fn recv<T: DeserializeOwned>(stream: &UnixStream) -> io::Result<Option<(T, V
     let mut cmsg = nix::cmsg_space!([RawFd; MAX_FDS]);
     let received = {
         let mut iov = [IoSliceMut::new(&mut header)];
-        let msg = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC)
-            .map_err(io::Error::from)?;
+        let msg = recvmsg::<()>(
+            stream.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )
+        .map_err(io::Error::from)?;
         for c in msg.cmsgs().map_err(io::Error::from)? {
             if let ControlMessageOwned::ScmRights(raw) = c {
                 // SAFETY: the kernel just installed these descriptors in our table for us.
-                fds.extend(raw.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+                fds.extend(
+                    raw.into_iter()
+                        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                );
             }
         }
         msg.bytes
@@ -140,11 +194,15 @@ pub fn recv<T: DeserializeOwned>(stream: &UnixStream) -> io::Result<Option<(T, V
     reader.read_exact(&mut header[received..])?;
     let len = u32::from_be_bytes(header) as usize;
     if len > MAX_MESSAGE {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("message of {len} bytes is too large")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("message of {len} bytes is too large"),
+        ));
     }
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body)?;
-    let message = serde_json::from_slice(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let message =
+        serde_json::from_slice(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     Ok(Some((message, fds)))
 }
 
@@ -176,11 +234,17 @@ pub fn read_frame(reader: &mut impl Read) -> io::Result<Option<AttachFrame>> {
     }
     let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
     if len > MAX_MESSAGE {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "attach frame too large"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "attach frame too large",
+        ));
     }
     let mut data = vec![0u8; len];
     reader.read_exact(&mut data)?;
-    Ok(Some(AttachFrame { stream: header[0], data }))
+    Ok(Some(AttachFrame {
+        stream: header[0],
+        data,
+    }))
 }
 
 /// Writes a frame (client side tests and tools).
@@ -196,7 +260,12 @@ mod tests {
     fn messages_carry_fds() {
         let (a, b) = UnixStream::pair().unwrap();
         let (r, w) = nix::unistd::pipe().unwrap();
-        send(&a, &Request::Start { id: "c1".into() }, &[r.as_raw_fd(), w.as_raw_fd()]).unwrap();
+        send(
+            &a,
+            &Request::Start { id: "c1".into() },
+            &[r.as_raw_fd(), w.as_raw_fd()],
+        )
+        .unwrap();
         let (request, fds): (Request, _) = recv(&b).unwrap().unwrap();
         assert!(matches!(request, Request::Start { id } if id == "c1"));
         assert_eq!(fds.len(), 2);
@@ -213,7 +282,13 @@ mod tests {
         let mut buf = Vec::new();
         write_frame(&mut buf, STREAM_STDERR, b"oops").unwrap();
         let mut reader = &buf[..];
-        assert_eq!(read_frame(&mut reader).unwrap(), Some(AttachFrame { stream: 2, data: b"oops".to_vec() }));
+        assert_eq!(
+            read_frame(&mut reader).unwrap(),
+            Some(AttachFrame {
+                stream: 2,
+                data: b"oops".to_vec()
+            })
+        );
         assert_eq!(read_frame(&mut reader).unwrap(), None);
     }
 }
