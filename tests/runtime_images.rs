@@ -317,3 +317,28 @@ fn invalid_references_are_explained() {
         assert!(err.contains("invalid image reference"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn an_image_in_use_keeps_its_layers_until_its_containers_go() {
+    let node = Node::new();
+    node.import_test_images();
+    let id = node
+        .ok(&[
+            "run", "-d", "--name", "user", "busybox", "--", "sleep", "600",
+        ])
+        .trim()
+        .to_string();
+    node.ok(&["images", "rm", "busybox"]);
+    assert!(!node.ok(&["images", "ls"]).contains("busybox"));
+    // nginx shares the busybox layer; remove it too so only the container holds the layer.
+    node.ok(&["images", "rm", "nginx"]);
+    let (blobs, layers) = store_contents(&node);
+    assert!(blobs.is_empty(), "blobs go with their images: {blobs:?}");
+    assert_eq!(layers.len(), 1, "the running container's layer stays");
+    assert_eq!(
+        node.ok(&["exec", &id, "--", "echo", "still here"]),
+        "still here\n"
+    );
+    node.ok(&["rm", "-f", &id]);
+    assert_eq!(store_contents(&node), (vec![], vec![]));
+}

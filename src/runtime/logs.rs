@@ -64,10 +64,6 @@ impl LogWriter {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Logs output as it arrives: whole lines now, the unfinished rest when it completes.
     pub fn write(&mut self, stream: Stream, mut data: &[u8]) -> io::Result<()> {
         let i = stream.index();

@@ -183,10 +183,6 @@ impl RuntimeService {
         })
     }
 
-    pub fn paths(&self) -> &RuntimePaths {
-        &self.inner.paths
-    }
-
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
@@ -619,7 +615,9 @@ impl Inner {
         let bundle = self.paths.bundle(&record.sandbox_id, &record.id);
         Snapshot::new(&self.paths.snapshots(), &record.id).remove(&bundle.join("rootfs"))?;
         remove_dir(&bundle)?;
-        remove_dir(&self.paths.containers_records().join(&record.id))
+        remove_dir(&self.paths.containers_records().join(&record.id))?;
+        // Layers of images removed while this container used them can go now.
+        self.images.garbage_collect()
     }
 
     /// The container's state: `live` from its shim if the shim has it, else the last state

@@ -65,6 +65,7 @@ pub fn import_archive(store: &ImageStore, path: &Path) -> Result<Vec<ImageRecord
 }
 
 pub fn import_reader(store: &ImageStore, reader: impl Read) -> Result<Vec<ImageRecord>> {
+    let _lease = store.lease()?;
     let mut created = Created::default();
     let result = stage(store, reader, &mut created)
         .and_then(|staged| register(store, &staged, &mut created));

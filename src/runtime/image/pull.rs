@@ -101,11 +101,6 @@ impl Puller {
         shared.await.map_err(|err| anyhow!("{err:#}"))
     }
 
-    /// How many pulls are under way (each shared by all who asked for it).
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.lock().expect("pull table lock").len()
-    }
-
     async fn pull_once(
         &self,
         reference: &Reference,
@@ -114,6 +109,10 @@ impl Puller {
         let endpoints = self
             .registries
             .endpoints(reference.registry(), reference.repository())?;
+        let store = self.store.clone();
+        let _lease = tokio::task::spawn_blocking(move || store.lease())
+            .await
+            .context("lease task failed")??;
         let mut failures = Vec::new();
         for endpoint in &endpoints {
             let mut created = Created::default();

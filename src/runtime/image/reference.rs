@@ -121,18 +121,6 @@ impl Reference {
             digest: Some(digest),
         }
     }
-
-    /// The shortest form Docker would print (`nginx:latest`, `user/img:1`, `quay.io/x/y:z`).
-    pub fn familiar(&self) -> String {
-        let full = self.to_string();
-        let Some(rest) = full.strip_prefix("docker.io/") else {
-            return full;
-        };
-        rest.strip_prefix("library/")
-            .filter(|r| !r.contains('/'))
-            .unwrap_or(rest)
-            .to_string()
-    }
 }
 
 fn split_registry(name: &str) -> (String, String) {
@@ -315,19 +303,6 @@ mod tests {
         let r = Reference::parse(&format!("busybox:1@sha256:{HEX}")).unwrap();
         assert_eq!(r.tag(), Some("1"));
         assert_eq!(r.digest().unwrap().hex(), HEX);
-    }
-
-    #[test]
-    fn familiar_form_drops_default_registry_and_namespace() {
-        assert_eq!(
-            Reference::parse("nginx").unwrap().familiar(),
-            "nginx:latest"
-        );
-        assert_eq!(Reference::parse("a/b:1").unwrap().familiar(), "a/b:1");
-        assert_eq!(
-            Reference::parse("quay.io/a/b").unwrap().familiar(),
-            "quay.io/a/b:latest"
-        );
     }
 
     #[test]

@@ -40,10 +40,6 @@ impl ImageService {
         })
     }
 
-    pub fn store(&self) -> &ImageStore {
-        &self.store
-    }
-
     /// Makes sure `image` is present, pulling as `policy` says; returns it.
     pub async fn ensure(
         &self,

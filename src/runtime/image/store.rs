@@ -4,9 +4,11 @@
 //! before the image gets a name, so a failed import or pull registers nothing.
 
 use std::collections::HashSet;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use nix::fcntl::{Flock, FlockArg};
 
 use super::content::ContentStore;
 use super::digest::Digest;
@@ -23,6 +25,12 @@ pub struct ImageStore {
     pub layers: LayerStore,
     records: Records,
     snapshots: PathBuf,
+    gc_lock: PathBuf,
+}
+
+/// Held by an import or pull while it assembles an image (see [`ImageStore::lease`]).
+pub struct Lease {
+    _lock: Flock<File>,
 }
 
 /// Blobs and layers one import or pull created, removed again if it fails.
@@ -48,7 +56,27 @@ impl ImageStore {
             layers: LayerStore::open(&agent_dir.join("layers"))?,
             records: Records::open(&agent_dir.join("metadata"))?,
             snapshots: agent_dir.join("snapshots"),
+            gc_lock: agent_dir.join("metadata").join("gc.lock"),
         })
+    }
+
+    fn open_gc_lock(&self) -> Result<File> {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.gc_lock)
+            .with_context(|| format!("opening {}", self.gc_lock.display()))
+    }
+
+    /// Imports and pulls hold a lease (a shared lock) from their first blob until their
+    /// image is registered or their leftovers discarded. Garbage collection runs only when
+    /// it can take the lock exclusively, so it never deletes content still being assembled.
+    pub fn lease(&self) -> Result<Lease> {
+        let lock = Flock::lock(self.open_gc_lock()?, FlockArg::LockShared)
+            .map_err(|(_, err)| err)
+            .context("taking an image store lease")?;
+        Ok(Lease { _lock: lock })
     }
 
     pub fn list(&self) -> Result<Vec<ImageRecord>> {
@@ -224,6 +252,16 @@ impl ImageStore {
     }
 
     fn collect(&self, images: &[ImageRecord]) -> Result<()> {
+        let _exclusive = match Flock::lock(self.open_gc_lock()?, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => lock,
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                tracing::debug!("an import or pull is under way; garbage collection skipped");
+                return Ok(());
+            }
+            Err((_, err)) => {
+                return Err(err).context("locking the image store for garbage collection")
+            }
+        };
         let (blobs, layers) = referenced(images, &self.layers_in_use()?);
         for blob in self.content.list()? {
             if !blobs.contains(&blob) {

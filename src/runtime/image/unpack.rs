@@ -3,11 +3,11 @@
 //! character devices and opaque markers (`.wh..wh..opq`) the `trusted.overlay.opaque`
 //! xattr.
 //!
-//! Layers come from registries and archives we do not trust. Every path is resolved
-//! with `openat2(RESOLVE_IN_ROOT)` against the layer directory, so neither `..`, nor an
-//! absolute path, nor a symlink planted by an earlier entry can reach outside it; entries
-//! naming `..` are refused outright so a hostile layer fails loudly instead of being
-//! silently reinterpreted. Device nodes are skipped: containers get theirs from the runtime.
+//! Layers come from registries and archives we do not trust. Entries with `..` or an
+//! absolute path are refused outright, so a crafted layer fails loudly instead of being
+//! silently reinterpreted; every remaining path is resolved with `openat2(RESOLVE_IN_ROOT)`
+//! against the layer directory, so a symlink planted by an earlier entry cannot lead a
+//! write outside it either. Device nodes are skipped: containers get theirs from the runtime.
 
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};

@@ -198,19 +198,23 @@ fn loopback_up() -> Result<()> {
     Ok(())
 }
 
-/// The shim logs to a file in its run dir; libcontainer's chatter only from warnings up.
+/// The shim logs to a file in its run dir: its own events from info up, libcontainer's
+/// chatter only from warnings up. (A plain target filter: no regex engine in the shim.)
 fn init_logging(path: &Path) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let Ok(file) = fs::OpenOptions::new().create(true).append(true).open(path) else {
         return;
     };
-    let filter =
-        std::env::var("ONEBIN_SHIM_LOG").unwrap_or_else(|_| "warn,onebin=info".to_string());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(filter)
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::WARN)
+        .with_target("onebin", tracing::Level::INFO);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file)),
         )
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
+        .with(filter)
         .try_init();
 }

@@ -12,7 +12,7 @@
 //! container's output as [`AttachFrame`]s: one byte stream number (1 stdout, 2 stderr),
 //! a 4-byte big-endian length and the bytes, until the container exits and the shim hangs up.
 
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -247,11 +247,6 @@ pub fn read_frame(reader: &mut impl Read) -> io::Result<Option<AttachFrame>> {
     }))
 }
 
-/// Writes a frame (client side tests and tools).
-pub fn write_frame(writer: &mut impl Write, stream: u8, data: &[u8]) -> io::Result<()> {
-    writer.write_all(&encode_frame(stream, data))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,7 +275,7 @@ mod tests {
     #[test]
     fn frames_round_trip() {
         let mut buf = Vec::new();
-        write_frame(&mut buf, STREAM_STDERR, b"oops").unwrap();
+        buf.extend_from_slice(&encode_frame(STREAM_STDERR, b"oops"));
         let mut reader = &buf[..];
         assert_eq!(
             read_frame(&mut reader).unwrap(),
