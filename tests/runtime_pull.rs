@@ -178,7 +178,12 @@ enum Fault {
     BlobError500,
     TruncatedBlob,
     SlowBlobs,
+    /// Docker Hub's scheme: 401 with a bearer challenge; the token service wants basic auth.
+    TokenAuth,
 }
+
+const TOKEN_USER_PASS: &str = "dXNlcjpwYXNz"; // base64("user:pass")
+const TOKEN: &str = "s3cret-token";
 
 /// A registry serving one image from memory, with a fault, counting requests per path.
 struct FakeRegistry {
@@ -227,7 +232,7 @@ impl FakeRegistry {
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
                 let (blobs, manifest, counted) = (blobs.clone(), manifest.clone(), counted.clone());
-                std::thread::spawn(move || serve(conn, fault, &manifest, &blobs, &counted));
+                std::thread::spawn(move || serve(conn, port, fault, &manifest, &blobs, &counted));
             }
         });
         FakeRegistry { port, requests }
@@ -264,6 +269,7 @@ fn respond(conn: &mut TcpStream, status: &str, headers: &[(&str, String)], body:
 
 fn serve(
     mut conn: TcpStream,
+    port: u16,
     fault: Fault,
     manifest: &[u8],
     blobs: &HashMap<String, Vec<u8>>,
@@ -274,10 +280,16 @@ fn serve(
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
+    let mut authorization = String::new();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
             break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = value.trim().to_string();
+            }
         }
     }
     let path = request_line
@@ -289,6 +301,39 @@ fn serve(
         .unwrap_or("/")
         .to_string();
     *counted.lock().unwrap().entry(path.clone()).or_default() += 1;
+    if fault == Fault::TokenAuth {
+        if path == "/token" {
+            if authorization != format!("Basic {TOKEN_USER_PASS}") {
+                return respond(
+                    &mut conn,
+                    "401 Unauthorized",
+                    &[("Content-Length", "0".into())],
+                    b"",
+                );
+            }
+            let body = format!(r#"{{"token":"{TOKEN}"}}"#);
+            return respond(
+                &mut conn,
+                "200 OK",
+                &[("Content-Length", body.len().to_string())],
+                body.as_bytes(),
+            );
+        }
+        if authorization != format!("Bearer {TOKEN}") {
+            let challenge = format!(
+                r#"Bearer realm="http://127.0.0.1:{port}/token",service="fake",scope="repository:test/app:pull""#
+            );
+            return respond(
+                &mut conn,
+                "401 Unauthorized",
+                &[
+                    ("Content-Length", "0".into()),
+                    ("WWW-Authenticate", challenge),
+                ],
+                b"",
+            );
+        }
+    }
     if path == "/v2/" {
         return respond(
             &mut conn,
@@ -454,4 +499,23 @@ fn concurrent_pulls_of_one_image_share_the_download() {
         2,
         "config and layer fetched once each"
     );
+}
+
+#[test]
+fn bearer_token_auth_with_credentials_from_registries_yaml() {
+    let node = Node::new();
+    let registry = FakeRegistry::start(Fault::TokenAuth);
+    let image = format!("127.0.0.1:{}/test/app:1", registry.port);
+    // Without credentials the token service refuses.
+    let err = node.fails(&["images", "pull", &image]);
+    assert!(err.contains("authenticating to 127.0.0.1"), "{err}");
+    assert_store_empty(&node);
+    std::fs::write(
+        node.registries_file(),
+        format!("configs:\n  \"127.0.0.1:{}\":\n    auth:\n      username: user\n      password: pass\n", registry.port),
+    )
+    .unwrap();
+    node.ok(&["images", "pull", &image]);
+    assert!(registry.count("/token") >= 1);
+    assert!(node.ok(&["images", "ls"]).contains("127.0.0.1"));
 }

@@ -222,6 +222,16 @@ impl Puller {
             remote.set_mirror_registry(endpoint.host.clone());
         }
 
+        // Bearer tokens (Docker Hub style) are fetched up front; requests then carry them.
+        client
+            .auth(&remote, &auth, oci_client::RegistryOperation::Pull)
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "authenticating to {} (credentials come from registries.yaml): {e}",
+                    endpoint.host
+                )
+            })?;
         let top = self
             .fetch_manifest(&client, &remote, &auth, reference.digest(), created)
             .await?;
