@@ -175,3 +175,22 @@ fn exec_and_attach_stream_through_the_runtime_service() {
     });
     assert_eq!(node.mounts(), Vec::<String>::new());
 }
+
+#[test]
+fn stop_and_remove_are_idempotent_for_what_is_gone() {
+    let node = Node::new();
+    let runtime = node.runtime();
+    let gone = "0".repeat(64);
+    let tokio = tokio::runtime::Runtime::new().unwrap();
+    tokio.block_on(async {
+        runtime.stop_sandbox(&gone).await.unwrap();
+        runtime.remove_sandbox(&gone).await.unwrap();
+        runtime
+            .stop_container(&gone, Duration::from_secs(1))
+            .await
+            .unwrap();
+        runtime.remove_container(&gone).await.unwrap();
+        let err = runtime.container_status(&gone).await.unwrap_err();
+        assert!(err.to_string().contains("not found"), "{err}");
+    });
+}

@@ -138,6 +138,13 @@ fn record_ids(dir: &Path) -> Result<Vec<String>> {
     }
 }
 
+/// CRI's stop and remove calls succeed for what is already gone: a full ID with no record.
+fn already_gone(records: &Path, query: &str) -> bool {
+    query.len() == 64
+        && query.bytes().all(|b| b.is_ascii_hexdigit())
+        && !records.join(query).exists()
+}
+
 /// Resolves a full ID or a unique prefix among `ids`.
 fn match_id(ids: Vec<String>, query: &str, what: &str) -> Result<String> {
     if ids.iter().any(|id| id == query) {
@@ -199,6 +206,7 @@ impl RuntimeService {
     }
 
     /// Stops every container of the pod and its shim; the pod's namespaces are released.
+    /// Like every stop and remove call, it succeeds for a pod that is already gone.
     pub async fn stop_sandbox(&self, id: &str) -> Result<()> {
         let id = id.to_string();
         self.blocking(move |r| r.stop_sandbox(&id)).await
@@ -254,8 +262,13 @@ impl RuntimeService {
     /// Removes a container (killing it if it still runs), its rootfs and its records.
     pub async fn remove_container(&self, id: &str) -> Result<()> {
         let id = id.to_string();
-        self.blocking(move |r| r.remove_container(&r.container_id(&id)?))
-            .await
+        self.blocking(move |r| {
+            if already_gone(&r.paths.containers_records(), &id) {
+                return Ok(());
+            }
+            r.remove_container(&r.container_id(&id)?)
+        })
+        .await
     }
 
     pub async fn container_status(&self, id: &str) -> Result<ContainerInfo> {
@@ -467,6 +480,9 @@ impl Inner {
     }
 
     fn stop_sandbox(&self, id: &str) -> Result<()> {
+        if already_gone(&self.paths.sandboxes_records(), id) {
+            return Ok(());
+        }
         let id = self.sandbox_id(id)?;
         let shim = self.shim(&id);
         if shim.ping().is_some() {
@@ -476,6 +492,9 @@ impl Inner {
     }
 
     fn remove_sandbox(&self, id: &str) -> Result<()> {
+        if already_gone(&self.paths.sandboxes_records(), id) {
+            return Ok(());
+        }
         let id = self.sandbox_id(id)?;
         self.stop_sandbox(&id)?;
         for container in record_ids(&self.paths.containers_records())? {
@@ -592,6 +611,9 @@ impl Inner {
     }
 
     fn stop_container(&self, id: &str, grace: Duration) -> Result<()> {
+        if already_gone(&self.paths.containers_records(), id) {
+            return Ok(());
+        }
         let record = self.container_record(&self.container_id(id)?)?;
         let shim = self.shim(&record.sandbox_id);
         if shim.ping().is_none() {
