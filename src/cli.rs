@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config;
+use crate::runtime;
 use crate::server;
 
 #[derive(Parser, Debug)]
@@ -32,6 +33,11 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the admin kubeconfig of the server on this machine.
     Kubeconfig(KubeconfigArgs),
+    #[command(flatten)]
+    Node(runtime::cli::NodeCommand),
+    /// The per-pod shim (started by the runtime, not by hand).
+    #[command(hide = true)]
+    Shim(runtime::cli::ShimArgs),
 }
 
 /// Flags shared by every subcommand that reads the local state.
@@ -181,6 +187,8 @@ pub fn main() -> ExitCode {
         }
         Command::Token(args) => server::auth::token::print_token(&args.common.data_dir),
         Command::Kubeconfig(args) => server::auth::kubeconfig::print_admin(&args.common.data_dir),
+        Command::Node(command) => runtime::cli::run(command),
+        Command::Shim(args) => runtime::cli::shim(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -191,7 +199,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(filter: &str) {
+pub fn init_logging(filter: &str) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;

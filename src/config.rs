@@ -37,6 +37,10 @@ pub fn args_with_config_file(args: Vec<OsString>) -> Result<Vec<OsString>> {
 fn config_path(args: &[OsString]) -> (PathBuf, bool) {
     let mut iter = args.iter().map(|a| a.to_string_lossy().into_owned());
     while let Some(arg) = iter.next() {
+        // Past `--` come a container's arguments (`onebin exec ID -- sh -c …`), not ours.
+        if arg == "--" {
+            break;
+        }
         if let Some(value) = arg.strip_prefix("--config=") {
             return (PathBuf::from(value), true);
         }
