@@ -2,6 +2,7 @@
 //! write through the registry, as DESIGN.md lays out.
 
 pub mod controller_ref;
+pub mod deployment;
 pub mod events;
 pub mod expectations;
 pub mod informer;
@@ -20,4 +21,5 @@ pub fn start(informers: &Arc<Informers>) {
     namespace::spawn(informers.registry().clone());
     replicaset::spawn(informers, &replicaset::REPLICA_SETS);
     replicaset::spawn(informers, &replicaset::REPLICATION_CONTROLLERS);
+    deployment::spawn(informers);
 }
