@@ -5,6 +5,7 @@ pub mod controller_ref;
 pub mod deployment;
 pub mod events;
 pub mod expectations;
+pub mod garbage_collector;
 pub mod informer;
 pub mod namespace;
 pub mod pod_control;
@@ -22,4 +23,5 @@ pub fn start(informers: &Arc<Informers>) {
     replicaset::spawn(informers, &replicaset::REPLICA_SETS);
     replicaset::spawn(informers, &replicaset::REPLICATION_CONTROLLERS);
     deployment::spawn(informers);
+    garbage_collector::spawn(informers.registry().clone());
 }
