@@ -3,7 +3,7 @@
 //! releasing pods that stopped matching, and report what the pods are doing in the status.
 
 mod delete_order;
-pub mod status;
+mod status;
 mod sync;
 
 use std::sync::Arc;
