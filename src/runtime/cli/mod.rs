@@ -80,7 +80,7 @@ pub const SHIM_COMMAND: &str = "shim";
 
 /// The per-pod shim (started by the runtime, not by hand).
 #[derive(Parser, Debug, Clone)]
-#[command(name = "onebin shim")]
+#[command(name = "onebin shim", bin_name = "onebin shim")]
 pub struct ShimArgs {
     #[arg(long, default_value = DEFAULT_RUN_DIR)]
     pub run_dir: PathBuf,
