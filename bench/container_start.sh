@@ -4,22 +4,26 @@
 # Each round times create → process running (the command returns once the container's
 # process runs): `onebin run -d --pod P` (image resolve, overlay rootfs, spec, shim
 # creates and starts it), `crun run --detach` and `runc run --detach` of one bundle whose
-# rootfs is onebin's unpacked busybox layer. Rounds interleave the three; medians of N
-# (default 50) and ratios are printed, then the RSS of the pod's shim.
+# rootfs is onebin's unpacked busybox layer. Rounds interleave the three. Then the same
+# onebin start through the runtime service API, as the kubelet calls it (no CLI process per
+# container; bench/container_start.rs). Medians of N (default 50), ratios, and the memory
+# of the pod's shim are printed.
 #
-# Needs root, crun, runc, python3, and the packages tests/images/build.sh needs.
-# Uses target/release/onebin if built (cargo build --release), else target/debug/onebin.
+# Needs root, cargo, crun, runc, python3, and the packages tests/images/build.sh needs.
+# Builds and uses the release binaries (cargo build --release; ONEBIN=path overrides).
 #
 # Usage: bench/container_start.sh [ROUNDS]
 set -euo pipefail
 
 rounds=${1:-50}
 repo=$(cd "$(dirname "$0")/.." && pwd)
+api_bench=$(cd "$repo" && cargo build --release --bin onebin --bench container_start --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "container_start" and m.get("executable"):
+        print(m["executable"])')
 onebin=${ONEBIN:-$repo/target/release/onebin}
-if [[ ! -x $onebin ]]; then
-    onebin=$repo/target/debug/onebin
-    echo "note: no release build, timing $onebin (cargo build --release for real numbers)" >&2
-fi
 for tool in crun runc python3; do
     command -v "$tool" >/dev/null || { echo "$0: $tool is required" >&2; exit 1; }
 done
@@ -74,10 +78,11 @@ now() { date +%s%N; }
 
 # Debian's crun 1.8 refuses a hybrid cgroup layout (v1 controllers plus a v2 mount with a
 # controller, as on these machines). There it runs in a private mount namespace that shows
-# only cgroup v2, with its cgroup manager disabled: crun then does less work than the others.
-crun_wrap=()
+# only cgroup v2, with its cgroup manager disabled (crun then does less work than the
+# others), in its own loop so the namespace setup is not timed.
+crun_native=true
 if ! crun run --detach --bundle "$bundle" bench-crun-probe </dev/null >/dev/null 2>&1; then
-    crun_wrap=(unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec crun --cgroup-manager=disabled "$@"' crun)
+    crun_native=false
     echo "note: crun cannot use this machine's cgroups; timing it with --cgroup-manager=disabled" >&2
 fi
 crun delete -f bench-crun-probe >/dev/null 2>&1 || true
@@ -89,30 +94,52 @@ for ((i = 0; i < rounds; i++)); do
     t_onebin+=($(($(now) - start)))
     "$onebin" rm "${node[@]}" -f "$id" >/dev/null
 
-    start=$(now)
-    "${crun_wrap[@]:-crun}" run --detach --bundle "$bundle" "bench-crun-$i" </dev/null >/dev/null
-    t_crun+=($(($(now) - start)))
-    crun delete -f "bench-crun-$i" >/dev/null
+    if $crun_native; then
+        start=$(now)
+        crun run --detach --bundle "$bundle" "bench-crun-$i" </dev/null >/dev/null
+        t_crun+=($(($(now) - start)))
+        crun delete -f "bench-crun-$i" >/dev/null
+    fi
 
     start=$(now)
     runc run --detach --bundle "$bundle" "bench-runc-$i" </dev/null >/dev/null
     t_runc+=($(($(now) - start)))
     runc delete -f "bench-runc-$i" >/dev/null
 done
+if ! $crun_native; then
+    mapfile -t t_crun < <(unshare -m --propagation private bash -c '
+        mount -t cgroup2 none /sys/fs/cgroup
+        for ((i = 0; i < $1; i++)); do
+            start=$(date +%s%N)
+            crun --cgroup-manager=disabled run --detach --bundle "$2" "bench-crun-$i" </dev/null >/dev/null
+            echo $(($(date +%s%N) - start))
+            crun --cgroup-manager=disabled delete -f "bench-crun-$i" >/dev/null
+        done' crun-loop "$rounds" "$bundle")
+fi
+
+mapfile -t t_api < <("$api_bench" "$work/data" "$work/run" "$cgroup_parent" "$pod" "$rounds" "$onebin")
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 m_onebin=$(median "${t_onebin[@]}")
+m_api=$(median "${t_api[@]}")
 m_crun=$(median "${t_crun[@]}")
 m_runc=$(median "${t_runc[@]}")
 shim_pid=$(cat "$work/run/sandboxes/$pod/shim.pid")
-shim_rss=$(awk '/VmRSS/ {print $2}' "/proc/$shim_pid/status")
+shim_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$shim_pid/status")
+shim_private=$(awk '/^Private_(Clean|Dirty)/ {sum += $2} END {print sum}' "/proc/$shim_pid/smaps_rollup")
+shim_anon=$(awk '/^RssAnon/ {print $2}' "/proc/$shim_pid/status")
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 
-awk -v o="$m_onebin" -v c="$m_crun" -v r="$m_runc" -v n="$rounds" -v rss="$shim_rss" -v bin="$onebin" 'BEGIN {
-    printf "container start (create -> process running), median of %d, %s\n", n, bin
-    printf "  onebin run -d --pod   %8.2f ms\n", o / 1e6
-    printf "  crun run --detach     %8.2f ms\n", c / 1e6
-    printf "  runc run --detach     %8.2f ms\n", r / 1e6
-    printf "  onebin / crun         %8.2f x   (goal <= 1.0)\n", o / c
-    printf "  onebin / runc         %8.2f x   (goal <= 0.5)\n", o / r
-    printf "shim RSS                %8.2f MB  (goal <= 2)\n", rss / 1024
+awk -v o="$m_onebin" -v a="$m_api" -v c="$m_crun" -v r="$m_runc" -v n="$rounds" -v rss="$shim_rss" \
+    -v priv="$shim_private" -v anon="$shim_anon" -v bin="$onebin" -v load="$load" 'BEGIN {
+    printf "container start (create -> process running), median of %d, %s, load average %s\n", n, bin, load
+    printf "  onebin run -d --pod (CLI)     %8.2f ms\n", o / 1e6
+    printf "  onebin runtime service (API)  %8.2f ms\n", a / 1e6
+    printf "  crun run --detach             %8.2f ms\n", c / 1e6
+    printf "  runc run --detach             %8.2f ms\n", r / 1e6
+    printf "  onebin CLI / crun             %8.2f x   (goal <= 1.0)\n", o / c
+    printf "  onebin API / crun             %8.2f x   (goal <= 1.0)\n", a / c
+    printf "  onebin CLI / runc             %8.2f x   (goal <= 0.5)\n", o / r
+    printf "  onebin API / runc             %8.2f x   (goal <= 0.5)\n", a / r
+    printf "shim memory: RSS %.2f MB (goal <= 2), private %.2f MB, anonymous %.2f MB\n", rss / 1024, priv / 1024, anon / 1024
 }'

@@ -35,9 +35,6 @@ pub enum Command {
     Kubeconfig(KubeconfigArgs),
     #[command(flatten)]
     Node(runtime::cli::NodeCommand),
-    /// The per-pod shim (started by the runtime, not by hand).
-    #[command(hide = true)]
-    Shim(runtime::cli::ShimArgs),
 }
 
 /// Flags shared by every subcommand that reads the local state.
@@ -172,6 +169,13 @@ pub struct KubeconfigArgs {
 }
 
 pub fn main() -> ExitCode {
+    // One per pod, so kept small: no config file, no full command tree.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == runtime::cli::SHIM_COMMAND)
+    {
+        return runtime::cli::shim_main();
+    }
     let args = match config::args_with_config_file(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(err) => {
@@ -188,7 +192,6 @@ pub fn main() -> ExitCode {
         Command::Token(args) => server::auth::token::print_token(&args.common.data_dir),
         Command::Kubeconfig(args) => server::auth::kubeconfig::print_admin(&args.common.data_dir),
         Command::Node(command) => runtime::cli::run(command),
-        Command::Shim(args) => runtime::cli::shim(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

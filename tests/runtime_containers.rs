@@ -354,3 +354,46 @@ fn stop_escalates_to_sigkill_after_the_grace_period() {
         std::fs::read_to_string(format!("/proc/{shim_pid}/task/{shim_pid}/children")).unwrap();
     assert_eq!(children.trim(), "", "the shim has no children left");
 }
+
+#[test]
+fn a_pod_whose_shim_died_can_still_be_removed() {
+    let node = Node::new();
+    node.import_test_images();
+    let id = node
+        .ok(&[
+            "run", "-d", "--name", "orphan", "busybox", "--", "sleep", "600",
+        ])
+        .trim()
+        .to_string();
+    let info = node.wait_for(&id, Duration::from_secs(10), |i| status(i) == "Running");
+    let pid = info["state"]["pid"].as_i64().unwrap() as i32;
+    let pod = pod_of(&node, &id);
+    let shim_pid: i32 =
+        std::fs::read_to_string(node.run_dir.join("sandboxes").join(&pod).join("shim.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(shim_pid),
+        nix::sys::signal::SIGKILL,
+    )
+    .unwrap();
+    node.wait_for(&id, Duration::from_secs(10), |i| status(i) == "Unknown");
+    assert!(node.ok(&["pods"]).contains("NotReady"));
+
+    node.ok(&["rm", "-f", &id]);
+    assert!(node.ok(&["ps", "-a", "-q"]).is_empty());
+    assert_eq!(
+        node.ok(&["pods"]).lines().count(),
+        1,
+        "only the header is left"
+    );
+    assert_eq!(node.mounts(), Vec::<String>::new());
+    assert_eq!(node.cgroups(), Vec::<std::path::PathBuf>::new());
+    // The container's process went with its cgroup.
+    std::thread::sleep(Duration::from_millis(100));
+    let alive =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    assert!(!alive, "container process {pid} survived its pod");
+}

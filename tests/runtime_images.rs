@@ -111,6 +111,10 @@ fn airgap_directory_is_imported() {
     std::fs::create_dir_all(&airgap).unwrap();
     std::fs::copy(&images.busybox, airgap.join("busybox.tar")).unwrap();
     std::fs::write(airgap.join("broken.tar"), b"not a tar at all").unwrap();
+    let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gzipped, &std::fs::read(&images.nginx).unwrap()).unwrap();
+    std::fs::write(airgap.join("nginx.tar.gz"), gzipped.finish().unwrap()).unwrap();
+    std::fs::write(airgap.join("notes.txt"), b"not an archive name").unwrap();
     let service =
         onebin::runtime::image::service::ImageService::new(&node.agent_dir(), Default::default())
             .unwrap();
@@ -118,13 +122,20 @@ fn airgap_directory_is_imported() {
         .unwrap()
         .block_on(service.import_airgap_images())
         .unwrap();
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 3, "notes.txt is not an archive name");
     let (good, bad): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, r)| r.is_ok());
-    assert_eq!(good[0].0.file_name().unwrap(), "busybox.tar");
-    assert_eq!(bad[0].0.file_name().unwrap(), "broken.tar");
-    assert!(node
-        .ok(&["images", "ls"])
-        .contains("docker.io/library/busybox"));
+    let names = |list: &[(PathBuf, _)]| -> Vec<String> {
+        list.iter()
+            .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names(&good), ["busybox.tar", "nginx.tar.gz"]);
+    assert_eq!(names(&bad), ["broken.tar"]);
+    let listed = node.ok(&["images", "ls"]);
+    assert!(
+        listed.contains("docker.io/library/busybox") && listed.contains("docker.io/library/nginx"),
+        "{listed}"
+    );
 }
 
 /// Writes `files` as a tar archive (in the given order) into `dir/name`.

@@ -2,8 +2,10 @@
 //! libcontainer creates a container's cgroup from its spec; this covers what comes after:
 //! stats, OOM-kill detection and removing the pod cgroup that holds the containers'.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use jiff::Timestamp;
@@ -16,6 +18,8 @@ use super::types::ContainerStats;
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// cgroup v1 reports "no limit" as the largest page-aligned i64.
 const V1_UNLIMITED: u64 = 0x7fff_ffff_ffff_f000;
+/// How long removal waits for killed processes to be reaped.
+const REMOVE_PATIENCE: Duration = Duration::from_secs(10);
 
 pub fn is_unified() -> bool {
     matches!(get_cgroup_setup(), Ok(CgroupSetup::Unified))
@@ -83,9 +87,50 @@ pub fn stats(cgroup_path: &Path) -> Result<ContainerStats> {
     })
 }
 
-/// Kills whatever is left in the cgroup and removes it from every hierarchy.
+/// Kills whatever is left in the cgroup and its children (containers whose shim died hold
+/// theirs still) and removes them all from every hierarchy.
 pub fn remove(cgroup_path: &Path) -> Result<()> {
-    manager(cgroup_path)?
-        .remove()
-        .map_err(|e| anyhow!("removing cgroup {}: {e}", cgroup_path.display()))
+    for child in children(cgroup_path) {
+        remove(&child)?;
+    }
+    // Killed processes keep a cgroup busy until they are reaped. Orphans (of a shim that
+    // died) are reaped by init, which may take a moment.
+    let deadline = Instant::now() + REMOVE_PATIENCE;
+    loop {
+        match manager(cgroup_path)?.remove() {
+            Ok(()) => return Ok(()),
+            Err(err) if Instant::now() >= deadline => {
+                return Err(anyhow!("removing cgroup {}: {err}", cgroup_path.display()));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// Child cgroups of `cgroup_path` in any hierarchy.
+fn children(cgroup_path: &Path) -> BTreeSet<PathBuf> {
+    let relative = cgroup_path.strip_prefix("/").unwrap_or(cgroup_path);
+    let hierarchies: Vec<PathBuf> = if is_unified() {
+        vec![PathBuf::from(CGROUP_ROOT)]
+    } else {
+        fs::read_dir(CGROUP_ROOT)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect()
+    };
+    let mut children = BTreeSet::new();
+    for hierarchy in hierarchies {
+        for entry in fs::read_dir(hierarchy.join(relative))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                children.insert(cgroup_path.join(entry.file_name()));
+            }
+        }
+    }
+    children
 }

@@ -10,7 +10,9 @@ mod table;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Args, Subcommand};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
 
 use super::image::registries::{Registries, DEFAULT_REGISTRIES_FILE};
 use super::image::service::ImageService;
@@ -73,7 +75,12 @@ pub enum NodeCommand {
     Inspect(containers::InspectArgs),
 }
 
-#[derive(Args, Debug, Clone)]
+/// `onebin shim …`: dispatched before the main command line is parsed.
+pub const SHIM_COMMAND: &str = "shim";
+
+/// The per-pod shim (started by the runtime, not by hand).
+#[derive(Parser, Debug, Clone)]
+#[command(name = "onebin shim", bin_name = "onebin shim")]
 pub struct ShimArgs {
     #[arg(long, default_value = DEFAULT_RUN_DIR)]
     pub run_dir: PathBuf,
@@ -98,12 +105,20 @@ fn common(command: &NodeCommand) -> &CommonArgs {
 }
 
 /// `onebin shim`: no tokio here, the shim must stay single-threaded.
-pub fn shim(args: ShimArgs) -> Result<()> {
-    shim::run(ShimOptions {
+pub fn shim_main() -> ExitCode {
+    let args = ShimArgs::parse_from(std::env::args_os().skip(1));
+    let result = shim::run(ShimOptions {
         sandbox_id: args.sandbox_id,
         run_dir: args.run_dir,
         hostname: args.hostname,
-    })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("onebin: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Runs a node-local command. `exec` and `run` exit with the container's exit code.

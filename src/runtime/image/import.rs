@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use super::compression::decompressed;
 use super::digest::Digest;
 use super::manifest::{DOCKER_LAYER_TAR, DOCKER_MANIFEST, OCI_INDEX};
 use super::records::ImageRecord;
@@ -60,8 +61,7 @@ struct Staged {
 /// Imports every image in the archive at `path`; returns the images registered.
 pub fn import_archive(store: &ImageStore, path: &Path) -> Result<Vec<ImageRecord>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    import_reader(store, BufReader::with_capacity(1024 * 1024, file))
-        .with_context(|| format!("importing {}", path.display()))
+    import_reader(store, file).with_context(|| format!("importing {}", path.display()))
 }
 
 pub fn import_reader(store: &ImageStore, reader: impl Read) -> Result<Vec<ImageRecord>> {
@@ -77,7 +77,8 @@ pub fn import_reader(store: &ImageStore, reader: impl Read) -> Result<Vec<ImageR
     result
 }
 
-/// Imports every `*.tar` in `dir` (the airgap images directory), in name order. A bad
+/// Imports every `*.tar` (also `.tar.gz`, `.tar.zst`) in `dir` (the airgap images
+/// directory), in name order. A bad
 /// archive is reported and skipped so the others still load.
 pub fn import_directory(
     store: &ImageStore,
@@ -91,7 +92,7 @@ pub fn import_directory(
     let mut archives: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tar") && p.is_file())
+        .filter(|p| is_archive_name(p) && p.is_file())
         .collect();
     archives.sort();
     Ok(archives
@@ -104,6 +105,17 @@ pub fn import_directory(
             (path, result)
         })
         .collect())
+}
+
+/// Names k3s imports from its airgap directory: plain, gzip or zstd tarballs.
+fn is_archive_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// An archive member's path without `./`, or None for paths that could not be ours.
@@ -122,7 +134,7 @@ fn member_name(raw: &Path) -> Option<String> {
 /// Streams the archive: blobs into the content store, metadata into memory.
 fn stage(store: &ImageStore, reader: impl Read, created: &mut Created) -> Result<Staged> {
     let mut staged = Staged::default();
-    let mut archive = tar::Archive::new(reader);
+    let mut archive = tar::Archive::new(decompressed(reader)?);
     for entry in archive.entries().context("reading archive")? {
         let entry = entry.context("reading archive entry")?;
         if !entry.header().entry_type().is_file() {

@@ -1,6 +1,7 @@
 //! Images: references, the content-addressed store, layer unpacking, archive import and
 //! registry pulls.
 
+pub mod compression;
 pub mod content;
 pub mod digest;
 pub mod import;

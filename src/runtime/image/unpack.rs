@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Component, Path, PathBuf};
@@ -25,12 +25,11 @@ use nix::sys::stat::{fchmod, mkdirat, mknodat, utimensat, Mode, SFlag, Utimensat
 use nix::sys::time::TimeSpec;
 use nix::unistd::{fchownat, linkat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
 
+use super::compression::decompressed;
 use super::digest::{Digest, HashingReader};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// What unpacking a layer found out about it.
 #[derive(Debug)]
@@ -47,7 +46,7 @@ pub fn unpack_layer<'a>(
     expected_diff_id: Option<&Digest>,
 ) -> Result<UnpackedLayer> {
     let algorithm = expected_diff_id.map_or(super::digest::Algorithm::Sha256, |d| d.algorithm());
-    let mut hashing = HashingReader::new(decompressed(blob)?, algorithm);
+    let mut hashing = HashingReader::new(decompressed(blob).context("reading layer")?, algorithm);
     let root = open_dir(target)?;
     apply_tar(&mut hashing, &root)
         .with_context(|| format!("unpacking layer into {}", target.display()))?;
@@ -60,19 +59,6 @@ pub fn unpack_layer<'a>(
     Ok(UnpackedLayer {
         diff_id,
         uncompressed_size,
-    })
-}
-
-/// Recognises gzip and zstd by their magic bytes; anything else is read as a plain tar.
-fn decompressed<'a>(blob: impl Read + 'a) -> Result<Box<dyn Read + 'a>> {
-    let mut reader = BufReader::with_capacity(256 * 1024, blob);
-    let head = reader.fill_buf().context("reading layer")?;
-    Ok(if head.starts_with(&GZIP_MAGIC) {
-        Box::new(flate2::read::MultiGzDecoder::new(reader))
-    } else if head.starts_with(&ZSTD_MAGIC) {
-        Box::new(zstd::stream::read::Decoder::with_buffer(reader).context("starting zstd decoder")?)
-    } else {
-        Box::new(reader)
     })
 }
 

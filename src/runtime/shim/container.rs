@@ -165,7 +165,7 @@ impl Managed {
             .with_detach(true)
             .build()
             .map_err(|e| anyhow!("creating container: {e}"));
-        let container = match result {
+        let mut container = match result {
             Ok(container) => container,
             Err(err) => {
                 if let Some((_, path)) = &console {
@@ -174,18 +174,25 @@ impl Managed {
                 return Err(err);
             }
         };
-        if let Some((listener, path)) = console {
-            let master = receive_pty_master(&listener, &path)?;
-            if request.stdin {
-                stdin = Some(master.try_clone()?);
+        let wired = (|| {
+            if let Some((listener, path)) = console {
+                let master = receive_pty_master(&listener, &path)?;
+                if request.stdin {
+                    stdin = Some(master.try_clone()?);
+                }
+                outputs.push(Output {
+                    fd: master,
+                    stream: Stream::Stdout,
+                });
             }
-            outputs.push(Output {
-                fd: master,
-                stream: Stream::Stdout,
-            });
-        }
-        for output in &outputs {
-            nonblocking(&output.fd)?;
+            outputs
+                .iter()
+                .try_for_each(|output| nonblocking(&output.fd))
+        })();
+        if let Err(err) = wired {
+            // Its init waits for a start that will not come; take it down with its cgroup.
+            let _ = container.delete(true);
+            return Err(err);
         }
         let pid = container.pid().map(|p| p.as_raw());
         let managed = Managed {

@@ -282,7 +282,9 @@ impl Server {
                 if self.containers.contains_key(&create.id) {
                     bail!("container {} already exists", create.id);
                 }
+                let started = Instant::now();
                 let managed = Managed::create(create, &self.state_root, &self.scratch)?;
+                tracing::info!(id = %managed.state.id, elapsed = ?started.elapsed(), "created");
                 let state = managed.state.clone();
                 self.containers.insert(state.id.clone(), managed);
                 reply(Response::Status { state })
