@@ -170,10 +170,7 @@ pub struct KubeconfigArgs {
 
 pub fn main() -> ExitCode {
     // One per pod, so kept small: no config file, no full command tree.
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|a| a == runtime::cli::SHIM_COMMAND)
-    {
+    if std::env::args_os().nth(1).is_some_and(|a| a == runtime::cli::SHIM_COMMAND) {
         return runtime::cli::shim_main();
     }
     let args = match config::args_with_config_file(std::env::args_os().collect()) {

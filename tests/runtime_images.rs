@@ -17,66 +17,34 @@ fn nginx_manifest_digest(archive: &Path) -> String {
             let mut text = String::new();
             entry.read_to_string(&mut text).unwrap();
             let index: serde_json::Value = serde_json::from_str(&text).unwrap();
-            return index["manifests"][0]["digest"]
-                .as_str()
-                .unwrap()
-                .to_string();
+            return index["manifests"][0]["digest"].as_str().unwrap().to_string();
         }
     }
     panic!("no index.json in {}", archive.display());
 }
 
 fn assert_store_empty(node: &Node) {
-    assert_eq!(
-        node.ok(&["images", "ls", "-q"]),
-        "",
-        "no image may be registered"
-    );
-    assert_eq!(
-        store_contents(node),
-        (vec![], vec![]),
-        "no blob or layer may be left"
-    );
-    assert!(
-        leftover_temp_files(node).is_empty(),
-        "temp files left: {:?}",
-        leftover_temp_files(node)
-    );
+    assert_eq!(node.ok(&["images", "ls", "-q"]), "", "no image may be registered");
+    assert_eq!(store_contents(node), (vec![], vec![]), "no blob or layer may be left");
+    assert!(leftover_temp_files(node).is_empty(), "temp files left: {:?}", leftover_temp_files(node));
 }
 
 #[test]
 fn imports_both_archive_formats_and_lists_them() {
     let node = Node::new();
     let images = images();
-    let out = node.ok(&[
-        "images",
-        "import",
-        images.busybox.to_str().unwrap(),
-        images.nginx.to_str().unwrap(),
-    ]);
-    assert!(
-        out.contains("imported docker.io/library/busybox:latest"),
-        "{out}"
-    );
-    assert!(
-        out.contains("imported docker.io/library/nginx:latest"),
-        "{out}"
-    );
+    let out = node.ok(&["images", "import", images.busybox.to_str().unwrap(), images.nginx.to_str().unwrap()]);
+    assert!(out.contains("imported docker.io/library/busybox:latest"), "{out}");
+    assert!(out.contains("imported docker.io/library/nginx:latest"), "{out}");
 
     let list = node.ok(&["images", "ls"]);
-    let lines: Vec<Vec<&str>> = list
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let lines: Vec<Vec<&str>> = list.lines().map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(lines[0], ["IMAGE", "TAG", "DIGEST", "IMAGE", "ID", "SIZE"]);
     assert_eq!(lines.len(), 3, "{list}");
     assert_eq!(&lines[1][..2], ["docker.io/library/busybox", "latest"]);
     assert_eq!(&lines[2][..2], ["docker.io/library/nginx", "latest"]);
     let nginx_digest = nginx_manifest_digest(&images.nginx);
-    assert_eq!(
-        lines[2][2],
-        &nginx_digest["sha256:".len().."sha256:".len() + 13]
-    );
+    assert_eq!(lines[2][2], &nginx_digest["sha256:".len().."sha256:".len() + 13]);
     for line in &lines[1..] {
         assert_eq!(line[3].len(), 13);
         assert!(line[4].ends_with("MB"), "size column: {line:?}");
@@ -98,9 +66,7 @@ fn imports_both_archive_formats_and_lists_them() {
     assert!(node.ok(&["images", "ls"]).contains("busybox"));
     node.ok(&["images", "rm", "docker.io/library/busybox:latest"]);
     assert_store_empty(&node);
-    assert!(node
-        .fails(&["images", "rm", "busybox"])
-        .contains("not found"));
+    assert!(node.fails(&["images", "rm", "busybox"]).contains("not found"));
 }
 
 #[test]
@@ -115,27 +81,17 @@ fn airgap_directory_is_imported() {
     std::io::Write::write_all(&mut gzipped, &std::fs::read(&images.nginx).unwrap()).unwrap();
     std::fs::write(airgap.join("nginx.tar.gz"), gzipped.finish().unwrap()).unwrap();
     std::fs::write(airgap.join("notes.txt"), b"not an archive name").unwrap();
-    let service =
-        onebin::runtime::image::service::ImageService::new(&node.agent_dir(), Default::default())
-            .unwrap();
-    let results = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(service.import_airgap_images())
-        .unwrap();
+    let service = onebin::runtime::image::service::ImageService::new(&node.agent_dir(), Default::default()).unwrap();
+    let results = tokio::runtime::Runtime::new().unwrap().block_on(service.import_airgap_images()).unwrap();
     assert_eq!(results.len(), 3, "notes.txt is not an archive name");
     let (good, bad): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, r)| r.is_ok());
     let names = |list: &[(PathBuf, _)]| -> Vec<String> {
-        list.iter()
-            .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect()
+        list.iter().map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
     };
     assert_eq!(names(&good), ["busybox.tar", "nginx.tar.gz"]);
     assert_eq!(names(&bad), ["broken.tar"]);
     let listed = node.ok(&["images", "ls"]);
-    assert!(
-        listed.contains("docker.io/library/busybox") && listed.contains("docker.io/library/nginx"),
-        "{listed}"
-    );
+    assert!(listed.contains("docker.io/library/busybox") && listed.contains("docker.io/library/nginx"), "{listed}");
 }
 
 /// Writes `files` as a tar archive (in the given order) into `dir/name`.
@@ -157,18 +113,8 @@ fn archive(dir: &Path, name: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
 fn save_archive(dir: &Path, name: &str, layer: Vec<u8>) -> PathBuf {
     let diff_id = format!("sha256:{}", hex(&layer));
     let config = format!(r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":["sh"]}},"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}}}}"#).into_bytes();
-    let manifest =
-        br#"[{"Config":"config.json","RepoTags":["hostile:latest"],"Layers":["layer/layer.tar"]}]"#
-            .to_vec();
-    archive(
-        dir,
-        name,
-        &[
-            ("config.json", config),
-            ("layer/layer.tar", layer),
-            ("manifest.json", manifest),
-        ],
-    )
+    let manifest = br#"[{"Config":"config.json","RepoTags":["hostile:latest"],"Layers":["layer/layer.tar"]}]"#.to_vec();
+    archive(dir, name, &[("config.json", config), ("layer/layer.tar", layer), ("manifest.json", manifest)])
 }
 
 fn hex(data: &[u8]) -> String {
@@ -184,11 +130,7 @@ fn raw_layer(entries: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
         header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
         header.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
         header.set_entry_type(*kind);
-        let data: &[u8] = if *kind == tar::EntryType::Regular {
-            b"pwned"
-        } else {
-            b""
-        };
+        let data: &[u8] = if *kind == tar::EntryType::Regular { b"pwned" } else { b"" };
         header.set_size(data.len() as u64);
         header.set_mode(0o644);
         header.set_uid(0);
@@ -208,16 +150,8 @@ fn hostile_layers_are_refused_and_write_nothing_outside() {
     std::fs::create_dir(&victim).unwrap();
     let victim_path = victim.to_str().unwrap().to_string();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        (
-            "dotdot",
-            raw_layer(&[("../../../../../../tmp/pwned", tar::EntryType::Regular, "")]),
-            "parent directory",
-        ),
-        (
-            "absolute",
-            raw_layer(&[(&format!("{victim_path}/pwned"), tar::EntryType::Regular, "")]),
-            "absolute path",
-        ),
+        ("dotdot", raw_layer(&[("../../../../../../tmp/pwned", tar::EntryType::Regular, "")]), "parent directory"),
+        ("absolute", raw_layer(&[(&format!("{victim_path}/pwned"), tar::EntryType::Regular, "")]), "absolute path"),
         (
             "symlink",
             raw_layer(&[
@@ -226,11 +160,7 @@ fn hostile_layers_are_refused_and_write_nothing_outside() {
             ]),
             "not a directory inside the layer",
         ),
-        (
-            "hardlink",
-            raw_layer(&[("stolen", tar::EntryType::Link, "../../../../etc/passwd")]),
-            "parent directory",
-        ),
+        ("hardlink", raw_layer(&[("stolen", tar::EntryType::Link, "../../../../etc/passwd")]), "parent directory"),
     ];
     for (name, layer, expected) in cases {
         let path = save_archive(work.path(), &format!("{name}.tar"), layer);
@@ -238,11 +168,7 @@ fn hostile_layers_are_refused_and_write_nothing_outside() {
         assert!(err.contains(expected), "{name}: {err}");
         assert_store_empty(&node);
     }
-    assert_eq!(
-        std::fs::read_dir(&victim).unwrap().count(),
-        0,
-        "nothing may be written outside a layer"
-    );
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0, "nothing may be written outside a layer");
     assert!(!Path::new("/tmp/pwned").exists());
 }
 
@@ -272,17 +198,15 @@ fn corrupt_truncated_and_incomplete_archives_register_nothing() {
     // A manifest naming a layer that is not in the archive.
     let layer = raw_layer(&[("file", tar::EntryType::Regular, "")]);
     let diff_id = format!("sha256:{}", hex(&layer));
-    let config = format!(r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}}}}"#).into_bytes();
+    let config =
+        format!(r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}}}}"#)
+            .into_bytes();
     let missing = archive(
         work.path(),
         "missing.tar",
         &[
             ("config.json", config),
-            (
-                "manifest.json",
-                br#"[{"Config":"config.json","RepoTags":["x:1"],"Layers":["gone/layer.tar"]}]"#
-                    .to_vec(),
-            ),
+            ("manifest.json", br#"[{"Config":"config.json","RepoTags":["x:1"],"Layers":["gone/layer.tar"]}]"#.to_vec()),
         ],
     );
     let err = node.fails(&["images", "import", missing.to_str().unwrap()]);
@@ -300,8 +224,7 @@ fn corrupt_truncated_and_incomplete_archives_register_nothing() {
                 ("l/layer.tar", layer.clone()),
                 (
                     "manifest.json",
-                    br#"[{"Config":"config.json","RepoTags":["x:1"],"Layers":["l/layer.tar"]}]"#
-                        .to_vec(),
+                    br#"[{"Config":"config.json","RepoTags":["x:1"],"Layers":["l/layer.tar"]}]"#.to_vec(),
                 ),
             ],
         )
@@ -333,12 +256,7 @@ fn invalid_references_are_explained() {
 fn an_image_in_use_keeps_its_layers_until_its_containers_go() {
     let node = Node::new();
     node.import_test_images();
-    let id = node
-        .ok(&[
-            "run", "-d", "--name", "user", "busybox", "--", "sleep", "600",
-        ])
-        .trim()
-        .to_string();
+    let id = node.ok(&["run", "-d", "--name", "user", "busybox", "--", "sleep", "600"]).trim().to_string();
     node.ok(&["images", "rm", "busybox"]);
     assert!(!node.ok(&["images", "ls"]).contains("busybox"));
     // nginx shares the busybox layer; remove it too so only the container holds the layer.
@@ -346,10 +264,7 @@ fn an_image_in_use_keeps_its_layers_until_its_containers_go() {
     let (blobs, layers) = store_contents(&node);
     assert!(blobs.is_empty(), "blobs go with their images: {blobs:?}");
     assert_eq!(layers.len(), 1, "the running container's layer stays");
-    assert_eq!(
-        node.ok(&["exec", &id, "--", "echo", "still here"]),
-        "still here\n"
-    );
+    assert_eq!(node.ok(&["exec", &id, "--", "echo", "still here"]), "still here\n");
     node.ok(&["rm", "-f", &id]);
     assert_eq!(store_contents(&node), (vec![], vec![]));
 }

@@ -25,11 +25,7 @@ struct Registry {
 impl Registry {
     fn start() -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = dir.path().join("config.yml");
         std::fs::write(
             &config,
@@ -46,11 +42,7 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("docker-registry (Debian package docker-registry) must be installed");
-        let registry = Registry {
-            child,
-            port,
-            _dir: dir,
-        };
+        let registry = Registry { child, port, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "docker-registry did not start");
@@ -69,11 +61,7 @@ impl Registry {
             ])
             .output()
             .expect("skopeo (Debian package skopeo) must be installed");
-        assert!(
-            output.status.success(),
-            "skopeo copy {source}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "skopeo copy {source}: {}", String::from_utf8_lossy(&output.stderr));
     }
 }
 
@@ -92,10 +80,7 @@ fn manifest_digest(archive: &Path) -> String {
             let mut text = String::new();
             entry.read_to_string(&mut text).unwrap();
             let index: serde_json::Value = serde_json::from_str(&text).unwrap();
-            return index["manifests"][0]["digest"]
-                .as_str()
-                .unwrap()
-                .to_string();
+            return index["manifests"][0]["digest"].as_str().unwrap().to_string();
         }
     }
     panic!("no index.json");
@@ -105,42 +90,21 @@ fn manifest_digest(archive: &Path) -> String {
 fn pulls_by_tag_by_digest_and_through_a_mirror() {
     let images = images();
     let registry = Registry::start();
-    registry.push(
-        &format!("docker-archive:{}", images.busybox.display()),
-        "library/busybox:latest",
-    );
-    registry.push(
-        &format!("oci-archive:{}", images.nginx.display()),
-        "library/nginx:latest",
-    );
+    registry.push(&format!("docker-archive:{}", images.busybox.display()), "library/busybox:latest");
+    registry.push(&format!("oci-archive:{}", images.nginx.display()), "library/nginx:latest");
     let node = Node::new();
     let port = registry.port;
 
-    let out = node.ok(&[
-        "images",
-        "pull",
-        &format!("127.0.0.1:{port}/library/busybox:latest"),
-    ]);
-    assert!(
-        out.contains(&format!("127.0.0.1:{port}/library/busybox:latest")),
-        "{out}"
-    );
+    let out = node.ok(&["images", "pull", &format!("127.0.0.1:{port}/library/busybox:latest")]);
+    assert!(out.contains(&format!("127.0.0.1:{port}/library/busybox:latest")), "{out}");
 
     let digest = manifest_digest(&images.nginx);
-    node.ok(&[
-        "images",
-        "pull",
-        &format!("127.0.0.1:{port}/library/nginx@{digest}"),
-    ]);
+    node.ok(&["images", "pull", &format!("127.0.0.1:{port}/library/nginx@{digest}")]);
     let listed = node.ok(&["images", "ls", "--no-trunc"]);
     assert!(listed.contains(&digest), "{listed}");
 
     // A digest that is not this repository's is refused by the registry.
-    let err = node.fails(&[
-        "images",
-        "pull",
-        &format!("127.0.0.1:{port}/library/busybox@{digest}"),
-    ]);
+    let err = node.fails(&["images", "pull", &format!("127.0.0.1:{port}/library/busybox@{digest}")]);
     assert!(err.contains("manifest unknown"), "{err}");
 
     // Docker Hub names go to the mirror registries.yaml names.
@@ -152,21 +116,10 @@ fn pulls_by_tag_by_digest_and_through_a_mirror() {
     node.ok(&["images", "pull", "busybox"]);
     node.ok(&["images", "pull", "nginx:latest"]);
     let listed = node.ok(&["images", "ls"]);
-    assert!(
-        listed.contains("docker.io/library/busybox") && listed.contains("docker.io/library/nginx"),
-        "{listed}"
-    );
+    assert!(listed.contains("docker.io/library/busybox") && listed.contains("docker.io/library/nginx"), "{listed}");
 
     // The pulled image runs.
-    let out = node.ok(&[
-        "run",
-        "--name",
-        "pulled",
-        "busybox",
-        "--",
-        "echo",
-        "pulled ok",
-    ]);
+    let out = node.ok(&["run", "--name", "pulled", "busybox", "--", "echo", "pulled ok"]);
     assert!(out.contains("pulled ok"), "{out}");
 }
 
@@ -208,9 +161,7 @@ impl FakeRegistry {
             header.set_gid(0);
             header.set_mtime(0);
             header.set_cksum();
-            builder
-                .append_data(&mut header, "bin/payload", &data[..])
-                .unwrap();
+            builder.append_data(&mut header, "bin/payload", &data[..]).unwrap();
             builder.into_inner().unwrap()
         };
         let config = format!(r#"{{"architecture":"{}","os":"linux","config":{{"Cmd":["/bin/payload"]}},"rootfs":{{"type":"layers","diff_ids":["{}"]}}}}"#, host_arch(), sha256(&layer)).into_bytes();
@@ -239,13 +190,7 @@ impl FakeRegistry {
     }
 
     fn count(&self, fragment: &str) -> usize {
-        self.requests
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(path, _)| path.contains(fragment))
-            .map(|(_, n)| n)
-            .sum()
+        self.requests.lock().unwrap().iter().filter(|(path, _)| path.contains(fragment)).map(|(_, n)| n).sum()
     }
 }
 
@@ -292,32 +237,15 @@ fn serve(
             }
         }
     }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .split('?')
-        .next()
-        .unwrap_or("/")
-        .to_string();
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap_or("/").to_string();
     *counted.lock().unwrap().entry(path.clone()).or_default() += 1;
     if fault == Fault::TokenAuth {
         if path == "/token" {
             if authorization != format!("Basic {TOKEN_USER_PASS}") {
-                return respond(
-                    &mut conn,
-                    "401 Unauthorized",
-                    &[("Content-Length", "0".into())],
-                    b"",
-                );
+                return respond(&mut conn, "401 Unauthorized", &[("Content-Length", "0".into())], b"");
             }
             let body = format!(r#"{{"token":"{TOKEN}"}}"#);
-            return respond(
-                &mut conn,
-                "200 OK",
-                &[("Content-Length", body.len().to_string())],
-                body.as_bytes(),
-            );
+            return respond(&mut conn, "200 OK", &[("Content-Length", body.len().to_string())], body.as_bytes());
         }
         if authorization != format!("Bearer {TOKEN}") {
             let challenge = format!(
@@ -326,21 +254,13 @@ fn serve(
             return respond(
                 &mut conn,
                 "401 Unauthorized",
-                &[
-                    ("Content-Length", "0".into()),
-                    ("WWW-Authenticate", challenge),
-                ],
+                &[("Content-Length", "0".into()), ("WWW-Authenticate", challenge)],
                 b"",
             );
         }
     }
     if path == "/v2/" {
-        return respond(
-            &mut conn,
-            "200 OK",
-            &[("Content-Length", "2".into())],
-            b"{}",
-        );
+        return respond(&mut conn, "200 OK", &[("Content-Length", "2".into())], b"{}");
     }
     if path.contains("/manifests/") {
         let mut body = manifest.to_vec();
@@ -351,10 +271,7 @@ fn serve(
             body[at] = b'3';
         }
         let headers = [
-            (
-                "Content-Type",
-                "application/vnd.oci.image.manifest.v1+json".to_string(),
-            ),
+            ("Content-Type", "application/vnd.oci.image.manifest.v1+json".to_string()),
             ("Content-Length", body.len().to_string()),
             ("Docker-Content-Digest", digest),
         ];
@@ -362,22 +279,12 @@ fn serve(
     }
     if let Some(digest) = path.rsplit('/').next().filter(|_| path.contains("/blobs/")) {
         let Some(blob) = blobs.get(digest) else {
-            return respond(
-                &mut conn,
-                "404 Not Found",
-                &[("Content-Length", "0".into())],
-                b"",
-            );
+            return respond(&mut conn, "404 Not Found", &[("Content-Length", "0".into())], b"");
         };
         let is_layer = blob.len() > 10_000;
         match fault {
             Fault::BlobError500 if is_layer => {
-                return respond(
-                    &mut conn,
-                    "500 Internal Server Error",
-                    &[("Content-Length", "5".into())],
-                    b"oops!",
-                );
+                return respond(&mut conn, "500 Internal Server Error", &[("Content-Length", "5".into())], b"oops!");
             }
             Fault::TruncatedBlob if is_layer => {
                 // Promise the whole blob, send half, hang up.
@@ -391,19 +298,9 @@ fn serve(
             Fault::SlowBlobs => std::thread::sleep(Duration::from_millis(300)),
             _ => {}
         }
-        return respond(
-            &mut conn,
-            "200 OK",
-            &[("Content-Length", blob.len().to_string())],
-            blob,
-        );
+        return respond(&mut conn, "200 OK", &[("Content-Length", blob.len().to_string())], blob);
     }
-    respond(
-        &mut conn,
-        "404 Not Found",
-        &[("Content-Length", "0".into())],
-        b"",
-    )
+    respond(&mut conn, "404 Not Found", &[("Content-Length", "0".into())], b"")
 }
 
 fn assert_store_empty(node: &Node) {
@@ -418,59 +315,27 @@ fn a_lying_or_failing_registry_is_refused_and_leaves_nothing() {
     let manifest_digest = {
         // The honest registry's manifest digest, to pull by digest from the lying one.
         let honest = FakeRegistry::start(Fault::None);
-        node.ok(&[
-            "images",
-            "pull",
-            &format!("127.0.0.1:{}/test/app:1", honest.port),
-        ]);
+        node.ok(&["images", "pull", &format!("127.0.0.1:{}/test/app:1", honest.port)]);
         let digests = node.ok(&["images", "ls", "--no-trunc"]);
-        let digest = digests
-            .lines()
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .nth(2)
-            .unwrap()
-            .to_string();
-        node.ok(&[
-            "images",
-            "rm",
-            &format!("127.0.0.1:{}/test/app:1", honest.port),
-        ]);
+        let digest = digests.lines().nth(1).unwrap().split_whitespace().nth(2).unwrap().to_string();
+        node.ok(&["images", "rm", &format!("127.0.0.1:{}/test/app:1", honest.port)]);
         assert_store_empty(&node);
         digest
     };
 
     let lying = FakeRegistry::start(Fault::WrongManifestDigest);
-    let err = node.fails(&[
-        "images",
-        "pull",
-        &format!("127.0.0.1:{}/test/app@{manifest_digest}", lying.port),
-    ]);
+    let err = node.fails(&["images", "pull", &format!("127.0.0.1:{}/test/app@{manifest_digest}", lying.port)]);
     assert!(err.contains("digest"), "{err}");
     assert_store_empty(&node);
 
     let failing = FakeRegistry::start(Fault::BlobError500);
-    let err = node.fails(&[
-        "images",
-        "pull",
-        &format!("127.0.0.1:{}/test/app:1", failing.port),
-    ]);
+    let err = node.fails(&["images", "pull", &format!("127.0.0.1:{}/test/app:1", failing.port)]);
     assert!(err.contains("500"), "{err}");
     assert_store_empty(&node);
 
     let truncating = FakeRegistry::start(Fault::TruncatedBlob);
-    let err = node.fails(&[
-        "images",
-        "pull",
-        &format!("127.0.0.1:{}/test/app:1", truncating.port),
-    ]);
-    assert!(
-        err.contains("fetching blob")
-            || err.contains("downloading blob")
-            || err.contains("truncated"),
-        "{err}"
-    );
+    let err = node.fails(&["images", "pull", &format!("127.0.0.1:{}/test/app:1", truncating.port)]);
+    assert!(err.contains("fetching blob") || err.contains("downloading blob") || err.contains("truncated"), "{err}");
     assert_store_empty(&node);
 }
 
@@ -478,9 +343,7 @@ fn a_lying_or_failing_registry_is_refused_and_leaves_nothing() {
 fn concurrent_pulls_of_one_image_share_the_download() {
     let node = Node::new();
     let registry = FakeRegistry::start(Fault::SlowBlobs);
-    let service =
-        onebin::runtime::image::service::ImageService::new(&node.agent_dir(), Default::default())
-            .unwrap();
+    let service = onebin::runtime::image::service::ImageService::new(&node.agent_dir(), Default::default()).unwrap();
     let reference = format!("127.0.0.1:{}/test/app:1", registry.port);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (a, b, c) = runtime.block_on(async {
@@ -494,11 +357,7 @@ fn concurrent_pulls_of_one_image_share_the_download() {
     let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
     assert!(a.id == b.id && b.id == c.id);
     assert_eq!(registry.count("/manifests/"), 1, "one manifest fetch");
-    assert_eq!(
-        registry.count("/blobs/"),
-        2,
-        "config and layer fetched once each"
-    );
+    assert_eq!(registry.count("/blobs/"), 2, "config and layer fetched once each");
 }
 
 #[test]
@@ -512,7 +371,10 @@ fn bearer_token_auth_with_credentials_from_registries_yaml() {
     assert_store_empty(&node);
     std::fs::write(
         node.registries_file(),
-        format!("configs:\n  \"127.0.0.1:{}\":\n    auth:\n      username: user\n      password: pass\n", registry.port),
+        format!(
+            "configs:\n  \"127.0.0.1:{}\":\n    auth:\n      username: user\n      password: pass\n",
+            registry.port
+        ),
     )
     .unwrap();
     node.ok(&["images", "pull", &image]);

@@ -56,28 +56,12 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         let (stdout_read, stdout_write) = pipe();
         let (stderr_read, stderr_write) = pipe();
         let options = ExecOptions {
-            args: vec![
-                "sh".into(),
-                "-c".into(),
-                "cat; echo done >&2; exit 7".into(),
-            ],
+            args: vec!["sh".into(), "-c".into(), "cat; echo done >&2; exit 7".into()],
             ..Default::default()
         };
-        let handle = runtime
-            .exec(
-                &sleeper,
-                options,
-                Some([stdin_read, stdout_write, stderr_write]),
-            )
-            .await
-            .unwrap();
-        File::from(stdin_write)
-            .write_all(b"hello through a pipe\n")
-            .unwrap();
-        let code = tokio::task::spawn_blocking(move || handle.wait())
-            .await
-            .unwrap()
-            .unwrap();
+        let handle = runtime.exec(&sleeper, options, Some([stdin_read, stdout_write, stderr_write])).await.unwrap();
+        File::from(stdin_write).write_all(b"hello through a pipe\n").unwrap();
+        let code = tokio::task::spawn_blocking(move || handle.wait()).await.unwrap().unwrap();
         assert_eq!(code, 7);
         let mut out = String::new();
         File::from(stdout_read).read_to_string(&mut out).unwrap();
@@ -94,17 +78,9 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         };
         let handle = runtime.exec(&sleeper, options, None).await.unwrap();
         let master = handle.pty_master.as_ref().unwrap().try_clone().unwrap();
-        let size = libc::winsize {
-            ws_row: 40,
-            ws_col: 120,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
+        let size = libc::winsize { ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0 };
         // SAFETY: TIOCSWINSZ reads the winsize we pass.
-        assert_eq!(
-            unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) },
-            0
-        );
+        assert_eq!(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) }, 0);
         let mut terminal = File::from(master);
         terminal.write_all(b"go\n").unwrap();
         let output = tokio::task::spawn_blocking(move || {
@@ -123,10 +99,7 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         .unwrap();
         assert!(output.contains("40 120"), "{output:?}");
         assert!(output.contains("/dev/pts/"), "{output:?}");
-        let code = tokio::task::spawn_blocking(move || handle.wait())
-            .await
-            .unwrap()
-            .unwrap();
+        let code = tokio::task::spawn_blocking(move || handle.wait()).await.unwrap().unwrap();
         assert_eq!(code, 0);
 
         // Attach to a container reading its stdin: what we write comes back as output
@@ -150,12 +123,8 @@ fn exec_and_attach_stream_through_the_runtime_service() {
         let mut stdin = File::from(attached.stdin.unwrap());
         stdin.write_all(b"ping\n").unwrap();
         let mut output = attached.output;
-        output
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let frame = tokio::task::spawn_blocking(move || read_frame(&mut output).unwrap().unwrap())
-            .await
-            .unwrap();
+        output.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let frame = tokio::task::spawn_blocking(move || read_frame(&mut output).unwrap().unwrap()).await.unwrap();
         assert_eq!(frame.stream, STREAM_STDOUT);
         assert_eq!(frame.data, b"ping\n");
         drop(stdin);
@@ -185,10 +154,7 @@ fn stop_and_remove_are_idempotent_for_what_is_gone() {
     tokio.block_on(async {
         runtime.stop_sandbox(&gone).await.unwrap();
         runtime.remove_sandbox(&gone).await.unwrap();
-        runtime
-            .stop_container(&gone, Duration::from_secs(1))
-            .await
-            .unwrap();
+        runtime.stop_container(&gone, Duration::from_secs(1)).await.unwrap();
         runtime.remove_container(&gone).await.unwrap();
         let err = runtime.container_status(&gone).await.unwrap_err();
         assert!(err.to_string().contains("not found"), "{err}");

@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use jiff::Timestamp;
-use libcgroups::common::{
-    create_cgroup_manager, get_cgroup_setup, CgroupConfig, CgroupManager, CgroupSetup,
-};
+use libcgroups::common::{create_cgroup_manager, get_cgroup_setup, CgroupConfig, CgroupManager, CgroupSetup};
 
 use super::types::ContainerStats;
 
@@ -47,26 +45,18 @@ fn memory_dir(cgroup_path: &Path) -> PathBuf {
 /// How many times the kernel OOM killer killed a process in the cgroup.
 pub fn oom_kills(cgroup_path: &Path) -> u64 {
     let dir = memory_dir(cgroup_path);
-    let file = if is_unified() {
-        "memory.events"
-    } else {
-        "memory.oom_control"
-    };
+    let file = if is_unified() { "memory.events" } else { "memory.oom_control" };
     fs::read_to_string(dir.join(file))
         .ok()
         .and_then(|text| {
-            text.lines().find_map(|line| {
-                line.strip_prefix("oom_kill ")
-                    .and_then(|n| n.trim().parse().ok())
-            })
+            text.lines().find_map(|line| line.strip_prefix("oom_kill ").and_then(|n| n.trim().parse().ok()))
         })
         .unwrap_or(0)
 }
 
 pub fn stats(cgroup_path: &Path) -> Result<ContainerStats> {
-    let stats = manager(cgroup_path)?
-        .stats()
-        .map_err(|e| anyhow!("reading stats of {}: {e}", cgroup_path.display()))?;
+    let stats =
+        manager(cgroup_path)?.stats().map_err(|e| anyhow!("reading stats of {}: {e}", cgroup_path.display()))?;
     let usage = stats.memory.memory.usage;
     let inactive_file = stats
         .memory
@@ -81,8 +71,7 @@ pub fn stats(cgroup_path: &Path) -> Result<ContainerStats> {
         cpu_usage_nanos: stats.cpu.usage.usage_total,
         memory_usage_bytes: usage,
         memory_working_set_bytes: usage.saturating_sub(inactive_file),
-        memory_limit_bytes: (limit != 0 && limit < V1_UNLIMITED && limit != u64::MAX)
-            .then_some(limit),
+        memory_limit_bytes: (limit != 0 && limit < V1_UNLIMITED && limit != u64::MAX).then_some(limit),
         pids: stats.pids.current,
     })
 }
@@ -113,20 +102,11 @@ fn children(cgroup_path: &Path) -> BTreeSet<PathBuf> {
     let hierarchies: Vec<PathBuf> = if is_unified() {
         vec![PathBuf::from(CGROUP_ROOT)]
     } else {
-        fs::read_dir(CGROUP_ROOT)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect()
+        fs::read_dir(CGROUP_ROOT).into_iter().flatten().flatten().map(|e| e.path()).collect()
     };
     let mut children = BTreeSet::new();
     for hierarchy in hierarchies {
-        for entry in fs::read_dir(hierarchy.join(relative))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
+        for entry in fs::read_dir(hierarchy.join(relative)).into_iter().flatten().flatten() {
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 children.insert(cgroup_path.join(entry.file_name()));
             }

@@ -105,13 +105,7 @@ impl LogWriter {
 
     fn emit(&mut self, stream: Stream, tag: char, content: &[u8]) -> io::Result<()> {
         let mut record = Vec::with_capacity(content.len() + 48);
-        write!(
-            record,
-            "{} {} {} ",
-            timestamp(Timestamp::now()),
-            stream.as_str(),
-            tag
-        )?;
+        write!(record, "{} {} {} ", timestamp(Timestamp::now()), stream.as_str(), tag)?;
         record.extend_from_slice(content);
         record.push(b'\n');
         if self.size > 0 && self.size + record.len() as u64 > self.max_size {
@@ -176,12 +170,7 @@ pub fn parse_line(line: &[u8]) -> Option<LogLine> {
     };
     let content = parts.next().unwrap_or_default();
     let content = content.strip_suffix(b"\n").unwrap_or(content).to_vec();
-    Some(LogLine {
-        timestamp,
-        stream,
-        complete,
-        content,
-    })
+    Some(LogLine { timestamp, stream, complete, content })
 }
 
 /// Reads the records of a log file (current file only, as `kubectl logs` does).
@@ -214,10 +203,8 @@ mod tests {
         log.write(Stream::Stdout, b"no newline").unwrap();
         log.finish(Stream::Stdout).unwrap();
         let lines = read_log(&path).unwrap();
-        let summary: Vec<(Stream, bool, usize)> = lines
-            .iter()
-            .map(|l| (l.stream, l.complete, l.content.len()))
-            .collect();
+        let summary: Vec<(Stream, bool, usize)> =
+            lines.iter().map(|l| (l.stream, l.complete, l.content.len())).collect();
         assert_eq!(
             summary,
             vec![
@@ -241,13 +228,10 @@ mod tests {
         let path = dir.path().join("0.log");
         let mut log = LogWriter::open(&path, 200, 3).unwrap();
         for i in 0..100 {
-            log.write(Stream::Stdout, format!("line {i}\n").as_bytes())
-                .unwrap();
+            log.write(Stream::Stdout, format!("line {i}\n").as_bytes()).unwrap();
         }
-        let mut files: Vec<String> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut files: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         files.sort();
         assert_eq!(files, vec!["0.log", "0.log.1", "0.log.2"]);
         assert!(fs::metadata(&path).unwrap().len() <= 200);

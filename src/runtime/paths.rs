@@ -17,10 +17,7 @@ pub struct RuntimePaths {
 
 impl RuntimePaths {
     pub fn new(data_dir: &Path, run_dir: &Path) -> RuntimePaths {
-        RuntimePaths {
-            agent_dir: data_dir.join("agent"),
-            run_dir: run_dir.to_path_buf(),
-        }
+        RuntimePaths { agent_dir: data_dir.join("agent"), run_dir: run_dir.to_path_buf() }
     }
 
     /// Airgap image archives imported at agent start.
@@ -34,9 +31,7 @@ impl RuntimePaths {
 
     /// The sandbox's record (persistent).
     pub fn sandbox_record(&self, sandbox_id: &str) -> PathBuf {
-        self.sandboxes_records()
-            .join(sandbox_id)
-            .join("sandbox.json")
+        self.sandboxes_records().join(sandbox_id).join("sandbox.json")
     }
 
     pub fn sandboxes_records(&self) -> PathBuf {
@@ -45,9 +40,7 @@ impl RuntimePaths {
 
     /// The container's record (persistent).
     pub fn container_record(&self, container_id: &str) -> PathBuf {
-        self.containers_records()
-            .join(container_id)
-            .join("container.json")
+        self.containers_records().join(container_id).join("container.json")
     }
 
     pub fn containers_records(&self) -> PathBuf {
@@ -70,8 +63,6 @@ impl RuntimePaths {
 
     /// A container's OCI bundle (config.json and the rootfs mount point).
     pub fn bundle(&self, sandbox_id: &str, container_id: &str) -> PathBuf {
-        self.sandbox_run_dir(sandbox_id)
-            .join("containers")
-            .join(container_id)
+        self.sandbox_run_dir(sandbox_id).join("containers").join(container_id)
     }
 }

@@ -26,8 +26,8 @@ use super::shim::protocol::{CreateRequest, ExecRequest};
 use super::snapshot::{unmount, Snapshot};
 use super::spec::{self, SpecInput};
 use super::types::{
-    ContainerConfig, ContainerInfo, ContainerState, ContainerStats, ContainerStatus, Sandbox,
-    SandboxConfig, SandboxState,
+    ContainerConfig, ContainerInfo, ContainerState, ContainerStats, ContainerStatus, Sandbox, SandboxConfig,
+    SandboxState,
 };
 
 /// Log rotation defaults, as the kubelet's containerLogMaxSize / containerLogMaxFiles.
@@ -113,8 +113,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path.parent().expect("record path has a parent");
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let temp = path.with_extension("json.tmp");
-    fs::write(&temp, serde_json::to_vec_pretty(value)?)
-        .with_context(|| format!("writing {}", temp.display()))?;
+    fs::write(&temp, serde_json::to_vec_pretty(value)?).with_context(|| format!("writing {}", temp.display()))?;
     fs::rename(&temp, path).with_context(|| format!("writing {}", path.display()))
 }
 
@@ -129,10 +128,9 @@ fn remove_dir(path: &Path) -> Result<()> {
 /// Record IDs under `dir` (one subdirectory each).
 fn record_ids(dir: &Path) -> Result<Vec<String>> {
     match fs::read_dir(dir) {
-        Ok(entries) => Ok(entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect()),
+        Ok(entries) => {
+            Ok(entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(err) => Err(err).with_context(|| format!("listing {}", dir.display())),
     }
@@ -140,9 +138,7 @@ fn record_ids(dir: &Path) -> Result<Vec<String>> {
 
 /// CRI's stop and remove calls succeed for what is already gone: a full ID with no record.
 fn already_gone(records: &Path, query: &str) -> bool {
-    query.len() == 64
-        && query.bytes().all(|b| b.is_ascii_hexdigit())
-        && !records.join(query).exists()
+    query.len() == 64 && query.bytes().all(|b| b.is_ascii_hexdigit()) && !records.join(query).exists()
 }
 
 /// Resolves a full ID or a unique prefix among `ids`.
@@ -150,10 +146,7 @@ fn match_id(ids: Vec<String>, query: &str, what: &str) -> Result<String> {
     if ids.iter().any(|id| id == query) {
         return Ok(query.to_string());
     }
-    let matches: Vec<String> = ids
-        .into_iter()
-        .filter(|id| !query.is_empty() && id.starts_with(query))
-        .collect();
+    let matches: Vec<String> = ids.into_iter().filter(|id| !query.is_empty() && id.starts_with(query)).collect();
     match matches.len() {
         0 => bail!("{what} {query:?} not found"),
         1 => Ok(matches.into_iter().next().expect("one match")),
@@ -167,37 +160,20 @@ fn parse_signal(name: &str) -> Result<i32> {
         return Ok(number);
     }
     let upper = name.to_ascii_uppercase();
-    let full = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    full.parse::<nix::sys::signal::Signal>()
-        .map(|s| s as i32)
-        .with_context(|| format!("unknown signal {name:?}"))
+    let full = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    full.parse::<nix::sys::signal::Signal>().map(|s| s as i32).with_context(|| format!("unknown signal {name:?}"))
 }
 
 impl RuntimeService {
     pub fn new(config: RuntimeConfig) -> Result<RuntimeService> {
         let paths = RuntimePaths::new(&config.data_dir, &config.run_dir);
         let images = ImageStore::open(&paths.agent_dir)?;
-        Ok(RuntimeService {
-            inner: Arc::new(Inner {
-                config,
-                paths,
-                images,
-            }),
-        })
+        Ok(RuntimeService { inner: Arc::new(Inner { config, paths, images }) })
     }
 
-    async fn blocking<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
+    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce(&Inner) -> Result<T> + Send + 'static) -> Result<T> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || work(&inner))
-            .await
-            .context("runtime task failed")?
+        tokio::task::spawn_blocking(move || work(&inner)).await.context("runtime task failed")?
     }
 
     /// Starts a pod: its shim, namespaces and shared files. Returns it with its netns path.
@@ -228,14 +204,9 @@ impl RuntimeService {
     }
 
     /// Creates a container in a pod from an image already in the store; returns its ID.
-    pub async fn create_container(
-        &self,
-        sandbox_id: &str,
-        config: ContainerConfig,
-    ) -> Result<String> {
+    pub async fn create_container(&self, sandbox_id: &str, config: ContainerConfig) -> Result<String> {
         let sandbox_id = sandbox_id.to_string();
-        self.blocking(move |r| r.create_container(&sandbox_id, config))
-            .await
+        self.blocking(move |r| r.create_container(&sandbox_id, config)).await
     }
 
     pub async fn start_container(&self, id: &str) -> Result<()> {
@@ -299,12 +270,7 @@ impl RuntimeService {
     /// Runs a command in a running container. Without a TTY, `stdio` (stdin, stdout,
     /// stderr) become the process's; with one, the handle carries the pty master. Wait on
     /// the handle for the exit code.
-    pub async fn exec(
-        &self,
-        id: &str,
-        options: ExecOptions,
-        stdio: Option<[OwnedFd; 3]>,
-    ) -> Result<ExecHandle> {
+    pub async fn exec(&self, id: &str, options: ExecOptions, stdio: Option<[OwnedFd; 3]>) -> Result<ExecHandle> {
         let id = id.to_string();
         self.blocking(move |r| {
             let record = r.container_record(&r.container_id(&id)?)?;
@@ -369,11 +335,7 @@ impl Inner {
     }
 
     fn sandbox_id(&self, query: &str) -> Result<String> {
-        match_id(
-            record_ids(&self.paths.sandboxes_records())?,
-            query,
-            "sandbox",
-        )
+        match_id(record_ids(&self.paths.sandboxes_records())?, query, "sandbox")
     }
 
     fn container_id(&self, query: &str) -> Result<String> {
@@ -383,10 +345,7 @@ impl Inner {
             Err(err) => {
                 let named: Vec<String> = ids
                     .into_iter()
-                    .filter(|id| {
-                        self.container_record(id)
-                            .is_ok_and(|r| r.config.name == query)
-                    })
+                    .filter(|id| self.container_record(id).is_ok_and(|r| r.config.name == query))
                     .collect();
                 match named.len() {
                     1 => Ok(named.into_iter().next().expect("one match")),
@@ -409,11 +368,7 @@ impl Inner {
         let record = self.sandbox_record(id)?;
         let shim_pid = self.shim(id).ping();
         Ok(Sandbox {
-            state: if shim_pid.is_some() {
-                SandboxState::Ready
-            } else {
-                SandboxState::NotReady
-            },
+            state: if shim_pid.is_some() { SandboxState::Ready } else { SandboxState::NotReady },
             netns_path: self.paths.netns(id),
             shim_pid,
             id: record.id,
@@ -424,10 +379,8 @@ impl Inner {
     }
 
     fn list_sandboxes(&self) -> Result<Vec<Sandbox>> {
-        let mut sandboxes: Vec<Sandbox> = record_ids(&self.paths.sandboxes_records())?
-            .iter()
-            .filter_map(|id| self.sandbox(id).ok())
-            .collect();
+        let mut sandboxes: Vec<Sandbox> =
+            record_ids(&self.paths.sandboxes_records())?.iter().filter_map(|id| self.sandbox(id).ok()).collect();
         sandboxes.sort_by_key(|s| s.created_at);
         Ok(sandboxes)
     }
@@ -440,35 +393,18 @@ impl Inner {
         let cgroup_path = match &config.cgroup_parent {
             Some(parent) => parent.clone(),
             None => {
-                let pod = if config.uid.is_empty() {
-                    id.clone()
-                } else {
-                    config.uid.replace('-', "_")
-                };
-                format!(
-                    "{}/pod{pod}",
-                    self.config.cgroup_parent.trim_end_matches('/')
-                )
+                let pod = if config.uid.is_empty() { id.clone() } else { config.uid.replace('-', "_") };
+                format!("{}/pod{pod}", self.config.cgroup_parent.trim_end_matches('/'))
             }
         };
         if !cgroup_path.starts_with('/') {
             bail!("cgroup parent {cgroup_path:?} must be an absolute cgroup path");
         }
-        let record = SandboxRecord {
-            id: id.clone(),
-            config,
-            created_at: Timestamp::now(),
-            cgroup_path,
-        };
+        let record = SandboxRecord { id: id.clone(), config, created_at: Timestamp::now(), cgroup_path };
         let result = (|| {
             write_json(&self.paths.sandbox_record(&id), &record)?;
             pod_files::create(&self.paths.sandbox_run_dir(&id), &record.config)?;
-            client::spawn(
-                &self.config.shim_binary,
-                &self.paths.run_dir,
-                &id,
-                &record.config.hostname,
-            )
+            client::spawn(&self.config.shim_binary, &self.paths.run_dir, &id, &record.config.hostname)
         })();
         if let Err(err) = result {
             if let Err(cleanup) = self.release_sandbox(&id) {
@@ -498,10 +434,7 @@ impl Inner {
         let id = self.sandbox_id(id)?;
         self.stop_sandbox(&id)?;
         for container in record_ids(&self.paths.containers_records())? {
-            if self
-                .container_record(&container)
-                .is_ok_and(|r| r.sandbox_id == id)
-            {
+            if self.container_record(&container).is_ok_and(|r| r.sandbox_id == id) {
                 self.remove_container(&container)?;
             }
         }
@@ -539,13 +472,10 @@ impl Inner {
         let bundle = self.paths.bundle(&sandbox.id, &id);
         let rootfs = bundle.join("rootfs");
         let snapshot = Snapshot::new(&self.paths.snapshots(), &id);
-        let log_path = config.log_path.clone().unwrap_or_else(|| {
-            sandbox
-                .config
-                .log_directory
-                .join(&config.name)
-                .join(format!("{}.log", config.attempt))
-        });
+        let log_path = config
+            .log_path
+            .clone()
+            .unwrap_or_else(|| sandbox.config.log_directory.join(&config.name).join(format!("{}.log", config.attempt)));
         let cgroup_path = format!("{}/{id}", sandbox.cgroup_path.trim_end_matches('/'));
         let stop_signal = match &image.config.stop_signal {
             Some(name) => parse_signal(name)?,
@@ -562,18 +492,10 @@ impl Inner {
         };
         let result = (|| {
             write_json(&self.paths.container_record(&id), &record)?;
-            let layers: Vec<_> = image
-                .record
-                .layers
-                .iter()
-                .map(|l| l.diff_id.clone())
-                .zip(image.layer_dirs.iter().cloned())
-                .collect();
+            let layers: Vec<_> =
+                image.record.layers.iter().map(|l| l.diff_id.clone()).zip(image.layer_dirs.iter().cloned()).collect();
             snapshot.mount(&layers, &rootfs)?;
-            let pod = pod_files::resources(
-                &self.paths.sandbox_run_dir(&sandbox.id),
-                &sandbox.netns_path,
-            );
+            let pod = pod_files::resources(&self.paths.sandbox_run_dir(&sandbox.id), &sandbox.netns_path);
             let spec = spec::build(SpecInput {
                 config: &record.config,
                 image: &image.config,
@@ -644,27 +566,15 @@ impl Inner {
 
     /// The container's state: `live` from its shim if the shim has it, else the last state
     /// the shim saved (which cannot still be running: its shim is gone).
-    fn container_state(
-        &self,
-        record: &ContainerRecord,
-        live: Option<ContainerState>,
-    ) -> ContainerState {
+    fn container_state(&self, record: &ContainerRecord, live: Option<ContainerState>) -> ContainerState {
         if let Some(state) = live {
             return state;
         }
-        let saved: Option<ContainerState> = read_json(
-            &self
-                .paths
-                .bundle(&record.sandbox_id, &record.id)
-                .join("state.json"),
-        )
-        .ok();
+        let saved: Option<ContainerState> =
+            read_json(&self.paths.bundle(&record.sandbox_id, &record.id).join("state.json")).ok();
         match saved {
             Some(mut state) => {
-                if matches!(
-                    state.status,
-                    ContainerStatus::Running | ContainerStatus::Created
-                ) {
+                if matches!(state.status, ContainerStatus::Running | ContainerStatus::Created) {
                     state.status = ContainerStatus::Unknown;
                 }
                 state
@@ -687,8 +597,7 @@ impl Inner {
             .iter()
             .filter_map(|id| self.container_record(id).ok())
             .collect();
-        let mut by_sandbox: std::collections::HashMap<String, Vec<ContainerState>> =
-            Default::default();
+        let mut by_sandbox: std::collections::HashMap<String, Vec<ContainerState>> = Default::default();
         let mut containers = Vec::with_capacity(records.len());
         for record in records {
             let live = by_sandbox

@@ -27,9 +27,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn new(snapshots_dir: &Path, container_id: &str) -> Snapshot {
-        Snapshot {
-            dir: snapshots_dir.join(container_id),
-        }
+        Snapshot { dir: snapshots_dir.join(container_id) }
     }
 
     /// Creates the upper and work dirs and mounts the overlay at `mountpoint`.
@@ -41,43 +39,22 @@ impl Snapshot {
         for dir in [&upper, &work, &empty, &mountpoint.to_path_buf()] {
             fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        let record = SnapshotRecord {
-            layers: layers.iter().map(|(d, _)| d.clone()).collect(),
-        };
-        fs::write(self.dir.join(RECORD), serde_json::to_vec(&record)?)
-            .context("writing snapshot record")?;
+        let record = SnapshotRecord { layers: layers.iter().map(|(d, _)| d.clone()).collect() };
+        fs::write(self.dir.join(RECORD), serde_json::to_vec(&record)?).context("writing snapshot record")?;
 
         // overlayfs lists the topmost lower dir first. An image without layers still needs one.
-        let mut lower: Vec<String> = layers
-            .iter()
-            .rev()
-            .map(|(_, p)| overlay_path(p))
-            .collect::<Result<_>>()?;
+        let mut lower: Vec<String> = layers.iter().rev().map(|(_, p)| overlay_path(p)).collect::<Result<_>>()?;
         if lower.is_empty() {
             lower.push(overlay_path(&empty)?);
         }
-        let options = format!(
-            "lowerdir={},upperdir={},workdir={}",
-            lower.join(":"),
-            overlay_path(&upper)?,
-            overlay_path(&work)?
-        );
+        let options =
+            format!("lowerdir={},upperdir={},workdir={}", lower.join(":"), overlay_path(&upper)?, overlay_path(&work)?);
         // The kernel takes at most a page of mount options.
         if options.len() >= 4096 {
-            bail!(
-                "overlay mount options for {} layers are too long ({} bytes)",
-                layers.len(),
-                options.len()
-            );
+            bail!("overlay mount options for {} layers are too long ({} bytes)", layers.len(), options.len());
         }
-        mount(
-            Some("overlay"),
-            mountpoint,
-            Some("overlay"),
-            MsFlags::empty(),
-            Some(options.as_str()),
-        )
-        .with_context(|| format!("mounting overlay at {}", mountpoint.display()))
+        mount(Some("overlay"), mountpoint, Some("overlay"), MsFlags::empty(), Some(options.as_str()))
+            .with_context(|| format!("mounting overlay at {}", mountpoint.display()))
     }
 
     /// Unmounts `mountpoint` (if mounted) and deletes the container's writable layer.
@@ -86,9 +63,7 @@ impl Snapshot {
         match fs::remove_dir(mountpoint) {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => {
-                return Err(err).with_context(|| format!("removing {}", mountpoint.display()))
-            }
+            Err(err) => return Err(err).with_context(|| format!("removing {}", mountpoint.display())),
         }
         match fs::remove_dir_all(&self.dir) {
             Ok(()) => Ok(()),
@@ -110,9 +85,7 @@ pub fn unmount(path: &Path) -> Result<()> {
 
 /// Paths in overlay options are separated by `:` and `,`; neither may appear in one.
 fn overlay_path(path: &Path) -> Result<String> {
-    let s = path
-        .to_str()
-        .with_context(|| format!("{} is not UTF-8", path.display()))?;
+    let s = path.to_str().with_context(|| format!("{} is not UTF-8", path.display()))?;
     if s.contains([':', ',']) {
         bail!("{s} contains ':' or ',', which overlayfs options cannot carry");
     }
@@ -124,16 +97,14 @@ pub fn layers_in_use(snapshots_dir: &Path) -> Result<Vec<Digest>> {
     let entries = match fs::read_dir(snapshots_dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => {
-            return Err(err).with_context(|| format!("listing {}", snapshots_dir.display()))
-        }
+        Err(err) => return Err(err).with_context(|| format!("listing {}", snapshots_dir.display())),
     };
     let mut layers = Vec::new();
     for entry in entries {
         let path = entry?.path().join(RECORD);
         if let Ok(data) = fs::read(&path) {
-            let record: SnapshotRecord = serde_json::from_slice(&data)
-                .with_context(|| format!("parsing {}", path.display()))?;
+            let record: SnapshotRecord =
+                serde_json::from_slice(&data).with_context(|| format!("parsing {}", path.display()))?;
             layers.extend(record.layers);
         }
     }

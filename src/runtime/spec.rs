@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use oci_spec::runtime::{
-    Capabilities, Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
-    LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder,
-    LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, UserBuilder,
+    Capabilities, Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder,
+    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder,
+    ProcessBuilder, RootBuilder, Spec, UserBuilder,
 };
 
 use super::image::manifest::ImageConfigSummary;
@@ -56,18 +56,11 @@ pub fn command_line(config: &ContainerConfig, image: &ImageConfigSummary) -> Res
     let argv: Vec<String> = if !config.command.is_empty() {
         config.command.iter().chain(&config.args).cloned().collect()
     } else {
-        let cmd = if config.args.is_empty() {
-            &image.cmd
-        } else {
-            &config.args
-        };
+        let cmd = if config.args.is_empty() { &image.cmd } else { &config.args };
         image.entrypoint.iter().chain(cmd).cloned().collect()
     };
     if argv.is_empty() {
-        bail!(
-            "no command: neither the container nor image {} specifies one",
-            config.image
-        );
+        bail!("no command: neither the container nor image {} specifies one", config.image);
     }
     Ok(argv)
 }
@@ -96,15 +89,11 @@ pub fn environment(config: &ContainerConfig, image: &ImageConfigSummary) -> Vec<
 fn parse_capability(name: &str) -> Result<Capability> {
     let upper = name.to_ascii_uppercase();
     let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
-    bare.parse()
-        .with_context(|| format!("unknown capability {name:?}"))
+    bare.parse().with_context(|| format!("unknown capability {name:?}"))
 }
 
 fn all_capabilities() -> Capabilities {
-    caps::all()
-        .into_iter()
-        .filter_map(|c| parse_capability(&c.to_string()).ok())
-        .collect()
+    caps::all().into_iter().filter_map(|c| parse_capability(&c.to_string()).ok()).collect()
 }
 
 fn capabilities(config: &ContainerConfig) -> Result<Capabilities> {
@@ -121,18 +110,10 @@ fn capabilities(config: &ContainerConfig) -> Result<Capabilities> {
     if is_all(&security.capabilities_drop) {
         set.clear();
     }
-    for name in security
-        .capabilities_drop
-        .iter()
-        .filter(|n| !n.eq_ignore_ascii_case("ALL"))
-    {
+    for name in security.capabilities_drop.iter().filter(|n| !n.eq_ignore_ascii_case("ALL")) {
         set.remove(&parse_capability(name)?);
     }
-    for name in security
-        .capabilities_add
-        .iter()
-        .filter(|n| !n.eq_ignore_ascii_case("ALL"))
-    {
+    for name in security.capabilities_add.iter().filter(|n| !n.eq_ignore_ascii_case("ALL")) {
         set.insert(parse_capability(name)?);
     }
     Ok(set)
@@ -152,9 +133,7 @@ fn resources(resources: &Resources) -> Result<oci_spec::runtime::LinuxResources>
     }
     if let Some(millis) = resources.cpu_limit_millis {
         // At least 1 ms per period, the kernel's minimum quota.
-        cpu = cpu
-            .quota(((millis * CPU_PERIOD_US) / 1000).max(1000) as i64)
-            .period(CPU_PERIOD_US);
+        cpu = cpu.quota(((millis * CPU_PERIOD_US) / 1000).max(1000) as i64).period(CPU_PERIOD_US);
         has_cpu = true;
     }
     if has_cpu {
@@ -171,20 +150,11 @@ fn bind(destination: &str, source: &Path, readonly: bool) -> Result<Mount> {
     if readonly {
         options.push("ro".to_string());
     }
-    Ok(MountBuilder::default()
-        .destination(destination)
-        .typ("bind")
-        .source(source)
-        .options(options)
-        .build()?)
+    Ok(MountBuilder::default().destination(destination).typ("bind").source(source).options(options).build()?)
 }
 
 fn mounts(config: &ContainerConfig, pod: &PodResources, privileged: bool) -> Result<Vec<Mount>> {
-    let wanted: HashSet<&str> = config
-        .mounts
-        .iter()
-        .map(|m| m.container_path.trim_end_matches('/'))
-        .collect();
+    let wanted: HashSet<&str> = config.mounts.iter().map(|m| m.container_path.trim_end_matches('/')).collect();
     let mut mounts: Vec<Mount> = oci_spec::runtime::get_default_mounts()
         .into_iter()
         .filter(|m| !wanted.contains(m.destination().to_string_lossy().as_ref()))
@@ -192,12 +162,7 @@ fn mounts(config: &ContainerConfig, pod: &PodResources, privileged: bool) -> Res
         .map(|mut m| {
             // Privileged containers may write to /sys, as with Docker's --privileged.
             if privileged && m.destination() == Path::new("/sys") {
-                m.set_options(Some(vec![
-                    "nosuid".into(),
-                    "noexec".into(),
-                    "nodev".into(),
-                    "rw".into(),
-                ]));
+                m.set_options(Some(vec!["nosuid".into(), "noexec".into(), "nodev".into(), "rw".into()]));
             }
             m
         })
@@ -215,19 +180,12 @@ fn mounts(config: &ContainerConfig, pod: &PodResources, privileged: bool) -> Res
     }
     for mount in &config.mounts {
         if !mount.container_path.starts_with('/') {
-            bail!(
-                "mount destination {:?} is not an absolute path",
-                mount.container_path
-            );
+            bail!("mount destination {:?} is not an absolute path", mount.container_path);
         }
         if !mount.host_path.exists() {
             bail!("mount source {} does not exist", mount.host_path.display());
         }
-        mounts.push(bind(
-            &mount.container_path,
-            &mount.host_path,
-            mount.readonly,
-        )?);
+        mounts.push(bind(&mount.container_path, &mount.host_path, mount.readonly)?);
     }
     Ok(mounts)
 }
@@ -243,13 +201,7 @@ pub struct SpecInput<'a> {
 }
 
 pub fn build(input: SpecInput<'_>) -> Result<Spec> {
-    let SpecInput {
-        config,
-        image,
-        rootfs,
-        cgroup_path,
-        pod,
-    } = input;
+    let SpecInput { config, image, rootfs, cgroup_path, pod } = input;
     let security = &config.security;
 
     let image_user = image.user.clone().unwrap_or_default();
@@ -272,20 +224,8 @@ pub fn build(input: SpecInput<'_>) -> Result<Spec> {
         .terminal(config.tty)
         .args(command_line(config, image)?)
         .env(environment(config, image))
-        .cwd(
-            config
-                .working_dir
-                .clone()
-                .or_else(|| image.working_dir.clone())
-                .unwrap_or_else(|| "/".to_string()),
-        )
-        .user(
-            UserBuilder::default()
-                .uid(resolved.uid)
-                .gid(resolved.gid)
-                .additional_gids(additional_gids)
-                .build()?,
-        )
+        .cwd(config.working_dir.clone().or_else(|| image.working_dir.clone()).unwrap_or_else(|| "/".to_string()))
+        .user(UserBuilder::default().uid(resolved.uid).gid(resolved.gid).additional_gids(additional_gids).build()?)
         .capabilities(
             LinuxCapabilitiesBuilder::default()
                 .bounding(caps.clone())
@@ -298,35 +238,20 @@ pub fn build(input: SpecInput<'_>) -> Result<Spec> {
         .no_new_privileges(security.no_new_privileges)
         .build()?;
     process.set_oom_score_adj(config.resources.oom_score_adj);
-    if config
-        .working_dir
-        .as_deref()
-        .is_some_and(|w| !w.starts_with('/'))
-    {
-        bail!(
-            "working dir {:?} is not an absolute path",
-            config.working_dir.as_deref().unwrap_or_default()
-        );
+    if config.working_dir.as_deref().is_some_and(|w| !w.starts_with('/')) {
+        bail!("working dir {:?} is not an absolute path", config.working_dir.as_deref().unwrap_or_default());
     }
 
     let join = |typ, path: &Path| LinuxNamespaceBuilder::default().typ(typ).path(path).build();
     let mut namespaces = vec![
-        LinuxNamespaceBuilder::default()
-            .typ(LinuxNamespaceType::Pid)
-            .build()?,
-        LinuxNamespaceBuilder::default()
-            .typ(LinuxNamespaceType::Mount)
-            .build()?,
+        LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Pid).build()?,
+        LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Mount).build()?,
         join(LinuxNamespaceType::Network, &pod.netns)?,
         join(LinuxNamespaceType::Ipc, &pod.ipcns)?,
         join(LinuxNamespaceType::Uts, &pod.utsns)?,
     ];
     if super::cgroups::is_unified() {
-        namespaces.push(
-            LinuxNamespaceBuilder::default()
-                .typ(LinuxNamespaceType::Cgroup)
-                .build()?,
-        );
+        namespaces.push(LinuxNamespaceBuilder::default().typ(LinuxNamespaceType::Cgroup).build()?);
     }
     let mut linux = LinuxBuilder::default()
         .namespaces(namespaces)
@@ -343,12 +268,7 @@ pub fn build(input: SpecInput<'_>) -> Result<Spec> {
     let mut spec = Spec::default();
     spec.set_hostname(None)
         .set_process(Some(process))
-        .set_root(Some(
-            RootBuilder::default()
-                .path("rootfs")
-                .readonly(security.readonly_rootfs)
-                .build()?,
-        ))
+        .set_root(Some(RootBuilder::default().path("rootfs").readonly(security.readonly_rootfs).build()?))
         .set_mounts(Some(mounts(config, pod, security.privileged)?))
         .set_linux(Some(linux.build()?))
         .set_annotations(Some(config.annotations.clone().into_iter().collect()));
@@ -381,15 +301,10 @@ mod tests {
 
     #[test]
     fn container_env_overrides_image_env() {
-        let c = ContainerConfig {
-            env: vec![("A".into(), "pod".into()), ("B".into(), "1".into())],
-            ..Default::default()
-        };
+        let c =
+            ContainerConfig { env: vec![("A".into(), "pod".into()), ("B".into(), "1".into())], ..Default::default() };
         assert_eq!(environment(&c, &image()), ["PATH=/bin", "A=pod", "B=1"]);
-        assert!(
-            environment(&ContainerConfig::default(), &ImageConfigSummary::default())[0]
-                .starts_with("PATH=")
-        );
+        assert!(environment(&ContainerConfig::default(), &ImageConfigSummary::default())[0].starts_with("PATH="));
     }
 
     #[test]
@@ -400,18 +315,12 @@ mod tests {
         let caps = capabilities(&c).unwrap();
         assert!(caps.contains(&Capability::NetAdmin) && !caps.contains(&Capability::Chown));
         c.security.capabilities_drop = vec!["ALL".into()];
-        assert_eq!(
-            capabilities(&c).unwrap(),
-            [Capability::NetAdmin].into_iter().collect()
-        );
+        assert_eq!(capabilities(&c).unwrap(), [Capability::NetAdmin].into_iter().collect());
         c.security.capabilities_add = vec!["NOT_A_CAP".into()];
         assert!(capabilities(&c).is_err());
         c.security.privileged = true;
-        assert!(capabilities(&ContainerConfig {
-            security: c.security.clone(),
-            ..Default::default()
-        })
-        .unwrap()
-        .contains(&Capability::SysAdmin));
+        assert!(capabilities(&ContainerConfig { security: c.security.clone(), ..Default::default() })
+            .unwrap()
+            .contains(&Capability::SysAdmin));
     }
 }

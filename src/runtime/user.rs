@@ -69,12 +69,7 @@ fn groups(rootfs: &Path) -> Vec<GroupEntry> {
                 gid: fields.get(2)?.parse().ok()?,
                 members: fields
                     .get(3)
-                    .map(|m| {
-                        m.split(',')
-                            .filter(|s| !s.is_empty())
-                            .map(String::from)
-                            .collect()
-                    })
+                    .map(|m| m.split(',').filter(|s| !s.is_empty()).map(String::from).collect())
                     .unwrap_or_default(),
             })
         })
@@ -93,11 +88,7 @@ pub fn resolve(rootfs: &Path, spec: &str) -> Result<ResolvedUser> {
         (0, Some("root".to_string()), 0)
     } else if let Ok(uid) = user.parse::<u32>() {
         let entry = users.iter().find(|e| e.uid == uid);
-        (
-            uid,
-            entry.map(|e| e.name.clone()),
-            entry.map_or(0, |e| e.gid),
-        )
+        (uid, entry.map(|e| e.name.clone()), entry.map_or(0, |e| e.gid))
     } else {
         let entry = users
             .iter()
@@ -116,18 +107,10 @@ pub fn resolve(rootfs: &Path, spec: &str) -> Result<ResolvedUser> {
         };
     }
     let additional_gids = match &name {
-        Some(name) => all_groups
-            .iter()
-            .filter(|g| g.members.contains(name) && g.gid != gid)
-            .map(|g| g.gid)
-            .collect(),
+        Some(name) => all_groups.iter().filter(|g| g.members.contains(name) && g.gid != gid).map(|g| g.gid).collect(),
         None => Vec::new(),
     };
-    Ok(ResolvedUser {
-        uid,
-        gid,
-        additional_gids,
-    })
+    Ok(ResolvedUser { uid, gid, additional_gids })
 }
 
 #[cfg(test)]
@@ -143,44 +126,12 @@ mod tests {
             "root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n",
         )
         .unwrap();
-        std::fs::write(
-            root.path().join("etc/group"),
-            "root:x:0:\nwww-data:x:33:\nadm:x:4:www-data\n",
-        )
-        .unwrap();
+        std::fs::write(root.path().join("etc/group"), "root:x:0:\nwww-data:x:33:\nadm:x:4:www-data\n").unwrap();
         let r = |s: &str| resolve(root.path(), s);
-        assert_eq!(
-            r("").unwrap(),
-            ResolvedUser {
-                uid: 0,
-                gid: 0,
-                additional_gids: vec![]
-            }
-        );
-        assert_eq!(
-            r("www-data").unwrap(),
-            ResolvedUser {
-                uid: 33,
-                gid: 33,
-                additional_gids: vec![4]
-            }
-        );
-        assert_eq!(
-            r("33:adm").unwrap(),
-            ResolvedUser {
-                uid: 33,
-                gid: 4,
-                additional_gids: vec![]
-            }
-        );
-        assert_eq!(
-            r("1000").unwrap(),
-            ResolvedUser {
-                uid: 1000,
-                gid: 0,
-                additional_gids: vec![]
-            }
-        );
+        assert_eq!(r("").unwrap(), ResolvedUser { uid: 0, gid: 0, additional_gids: vec![] });
+        assert_eq!(r("www-data").unwrap(), ResolvedUser { uid: 33, gid: 33, additional_gids: vec![4] });
+        assert_eq!(r("33:adm").unwrap(), ResolvedUser { uid: 33, gid: 4, additional_gids: vec![] });
+        assert_eq!(r("1000").unwrap(), ResolvedUser { uid: 1000, gid: 0, additional_gids: vec![] });
         assert_eq!(r("1000:1000").unwrap().gid, 1000);
         assert!(r("nobody").is_err());
         assert!(r("root:nogroup").is_err());

@@ -22,26 +22,13 @@ pub struct TestImages {
 pub fn images() -> TestImages {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-images");
     fs::create_dir_all(&dir).unwrap();
-    let images = TestImages {
-        busybox: dir.join("busybox.tar"),
-        nginx: dir.join("nginx.tar"),
-    };
+    let images = TestImages { busybox: dir.join("busybox.tar"), nginx: dir.join("nginx.tar") };
     let lock = File::create(dir.join(".lock")).unwrap();
-    let _guard = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
-        .map_err(|(_, e)| e)
-        .unwrap();
+    let _guard = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).unwrap();
     if !images.busybox.exists() || !images.nginx.exists() {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/images/build.sh");
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "building test images failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let output = Command::new("bash").arg(&script).arg(&dir).output().unwrap();
+        assert!(output.status.success(), "building test images failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
     images
 }
@@ -56,16 +43,8 @@ pub struct Node {
 
 impl Node {
     pub fn new() -> Node {
-        let root = tempfile::Builder::new()
-            .prefix("onebin-rt-")
-            .tempdir()
-            .unwrap();
-        let name = root
-            .path()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace('.', "");
+        let root = tempfile::Builder::new().prefix("onebin-rt-").tempdir().unwrap();
+        let name = root.path().file_name().unwrap().to_string_lossy().replace('.', "");
         Node {
             data_dir: root.path().join("data"),
             run_dir: root.path().join("run"),
@@ -131,12 +110,7 @@ impl Node {
 
     pub fn import_test_images(&self) {
         let images = images();
-        self.ok(&[
-            "images",
-            "import",
-            images.busybox.to_str().unwrap(),
-            images.nginx.to_str().unwrap(),
-        ]);
+        self.ok(&["images", "import", images.busybox.to_str().unwrap(), images.nginx.to_str().unwrap()]);
     }
 
     pub fn runtime_config(&self) -> RuntimeConfig {
@@ -168,10 +142,7 @@ impl Node {
             if done(&info) {
                 return info;
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting on container {id}: {info:#}"
-            );
+            assert!(Instant::now() < deadline, "timed out waiting on container {id}: {info:#}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -191,16 +162,9 @@ impl Node {
     pub fn cgroups(&self) -> Vec<PathBuf> {
         let mut found = Vec::new();
         for hierarchy in fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-            let dir = hierarchy
-                .path()
-                .join(self.cgroup_parent.trim_start_matches('/'));
+            let dir = hierarchy.path().join(self.cgroup_parent.trim_start_matches('/'));
             if let Ok(entries) = fs::read_dir(&dir) {
-                found.extend(
-                    entries
-                        .flatten()
-                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                        .map(|e| e.path()),
-                );
+                found.extend(entries.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()));
             }
         }
         found
@@ -209,10 +173,7 @@ impl Node {
     fn cleanup(&self) {
         // Pods first, through the runtime itself.
         let runtime = self.runtime();
-        if let Ok(tokio) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
+        if let Ok(tokio) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
             tokio.block_on(async {
                 for sandbox in runtime.list_sandboxes().await.unwrap_or_default() {
                     if let Err(err) = runtime.remove_sandbox(&sandbox.id).await {
@@ -226,10 +187,7 @@ impl Node {
             for sandbox in sandboxes.flatten() {
                 if let Ok(pid) = fs::read_to_string(sandbox.path().join("shim.pid")) {
                     if let Ok(pid) = pid.trim().parse::<i32>() {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::SIGKILL,
-                        );
+                        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
                     }
                 }
             }
@@ -238,10 +196,7 @@ impl Node {
             for cgroup in self.all_cgroup_dirs() {
                 if let Ok(procs) = fs::read_to_string(cgroup.join("cgroup.procs")) {
                     for pid in procs.lines().filter_map(|p| p.parse::<i32>().ok()) {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::SIGKILL,
-                        );
+                        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
                     }
                 }
             }
@@ -272,14 +227,8 @@ impl Node {
             }
         }
         let mut out = Vec::new();
-        for hierarchy in fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let dir = hierarchy
-                .path()
-                .join(self.cgroup_parent.trim_start_matches('/'));
+        for hierarchy in fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
+            let dir = hierarchy.path().join(self.cgroup_parent.trim_start_matches('/'));
             if dir.is_dir() {
                 walk(&dir, &mut out);
             }
@@ -299,20 +248,13 @@ pub fn store_contents(node: &Node) -> (Vec<String>, Vec<String>) {
     let list = |dir: PathBuf| -> Vec<String> {
         let mut names = Vec::new();
         for algorithm in fs::read_dir(dir).into_iter().flatten().flatten() {
-            for entry in fs::read_dir(algorithm.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
+            for entry in fs::read_dir(algorithm.path()).into_iter().flatten().flatten() {
                 names.push(entry.file_name().to_string_lossy().into_owned());
             }
         }
         names
     };
-    (
-        list(node.agent_dir().join("content/blobs")),
-        list(node.agent_dir().join("layers")),
-    )
+    (list(node.agent_dir().join("content/blobs")), list(node.agent_dir().join("layers")))
 }
 
 /// Temp files an import or pull may leave behind if it cleaned up badly.
@@ -323,16 +265,8 @@ pub fn leftover_temp_files(node: &Node) -> Vec<String> {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    for algorithm in fs::read_dir(node.agent_dir().join("layers"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        for entry in fs::read_dir(algorithm.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
+    for algorithm in fs::read_dir(node.agent_dir().join("layers")).into_iter().flatten().flatten() {
+        for entry in fs::read_dir(algorithm.path()).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') {
                 leftovers.push(name);

@@ -52,7 +52,8 @@ pub fn container_config(inputs: ConfigInputs<'_>) -> Result<ContainerConfig, Con
     let mut mounts = Vec::new();
     for m in container.volume_mounts.iter().flatten() {
         let base = volumes.get(&m.name).ok_or_else(|| ConfigError(format!("volume {:?} is not prepared", m.name)))?;
-        let sub = m.sub_path_expr.as_deref().map(|e| expand(e, &env)).or_else(|| m.sub_path.clone()).unwrap_or_default();
+        let sub =
+            m.sub_path_expr.as_deref().map(|e| expand(e, &env)).or_else(|| m.sub_path.clone()).unwrap_or_default();
         let host_path = if sub.is_empty() {
             base.clone()
         } else {
@@ -70,7 +71,13 @@ pub fn container_config(inputs: ConfigInputs<'_>) -> Result<ContainerConfig, Con
     }
     let resources = container.resources.as_ref();
     let limit = |name: &str| resources.and_then(|r| r.limits.as_ref()).and_then(|l| l.get(name)).map(|q| q.0.clone());
-    let request = |name: &str| resources.and_then(|r| r.requests.as_ref()).and_then(|l| l.get(name)).map(|q| q.0.clone()).or_else(|| limit(name));
+    let request = |name: &str| {
+        resources
+            .and_then(|r| r.requests.as_ref())
+            .and_then(|l| l.get(name))
+            .map(|q| q.0.clone())
+            .or_else(|| limit(name))
+    };
     let qos = pod.status.as_ref().and_then(|s| s.qos_class.clone()).unwrap_or_else(|| "BestEffort".into());
     let memory_request = request("memory").and_then(|q| quantity::bytes(&q));
     let resources = Resources {
@@ -120,8 +127,14 @@ fn security(pod: &Pod, container: &Container) -> SecurityContext {
         capabilities_add: caps.and_then(|c| c.add.clone()).unwrap_or_default(),
         capabilities_drop: caps.and_then(|c| c.drop.clone()).unwrap_or_default(),
         readonly_rootfs: sc.and_then(|s| s.read_only_root_filesystem).unwrap_or(false),
-        run_as_user: sc.and_then(|s| s.run_as_user).or_else(|| pod_sc.and_then(|p| p.run_as_user)).and_then(|u| u32::try_from(u).ok()),
-        run_as_group: sc.and_then(|s| s.run_as_group).or_else(|| pod_sc.and_then(|p| p.run_as_group)).and_then(|g| u32::try_from(g).ok()),
+        run_as_user: sc
+            .and_then(|s| s.run_as_user)
+            .or_else(|| pod_sc.and_then(|p| p.run_as_user))
+            .and_then(|u| u32::try_from(u).ok()),
+        run_as_group: sc
+            .and_then(|s| s.run_as_group)
+            .or_else(|| pod_sc.and_then(|p| p.run_as_group))
+            .and_then(|g| u32::try_from(g).ok()),
         supplemental_groups: pod_sc
             .and_then(|p| p.supplemental_groups.clone())
             .unwrap_or_default()
@@ -146,12 +159,17 @@ mod tests {
                 "volumeMounts": [{"name": "data", "mountPath": "/data", "subPath": "sub", "readOnly": true}],
                 "resources": {"limits": {"cpu": "500m", "memory": "64Mi"}},
                 "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}, "allowPrivilegeEscalation": false}}]},
-            "status": {"qosClass": "Guaranteed"}})).unwrap();
+            "status": {"qosClass": "Guaranteed"}}))
+        .unwrap();
         let container = pod.spec.as_ref().unwrap().containers[0].clone();
         let dir = tempfile::tempdir().unwrap();
         let volumes: HashMap<String, PathBuf> = [("data".to_string(), dir.path().to_path_buf())].into();
         let config = container_config(ConfigInputs {
-            pod: &pod, container: &container, attempt: 2, env: vec![("GREETING".into(), "hi".into())], volumes: &volumes,
+            pod: &pod,
+            container: &container,
+            attempt: 2,
+            env: vec![("GREETING".into(), "hi".into())],
+            volumes: &volumes,
             log_path: dir.path().join("c.log"),
         })
         .unwrap();
@@ -165,7 +183,18 @@ mod tests {
         assert_eq!(config.security.supplemental_groups, [2000]);
         assert!(config.security.no_new_privileges);
         assert_eq!(config.labels[POD_UID_LABEL], "u1");
-        let escaping: Container = serde_json::from_value(json!({"name": "c", "volumeMounts": [{"name": "data", "mountPath": "/d", "subPath": "../x"}]})).unwrap();
-        assert!(container_config(ConfigInputs { pod: &pod, container: &escaping, attempt: 0, env: vec![], volumes: &volumes, log_path: dir.path().join("l") }).is_err());
+        let escaping: Container = serde_json::from_value(
+            json!({"name": "c", "volumeMounts": [{"name": "data", "mountPath": "/d", "subPath": "../x"}]}),
+        )
+        .unwrap();
+        assert!(container_config(ConfigInputs {
+            pod: &pod,
+            container: &escaping,
+            attempt: 0,
+            env: vec![],
+            volumes: &volumes,
+            log_path: dir.path().join("l")
+        })
+        .is_err());
     }
 }

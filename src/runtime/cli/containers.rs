@@ -15,8 +15,7 @@ use crate::runtime::image::service::PullPolicy;
 use crate::runtime::logs::{self, LogLine, Stream};
 use crate::runtime::service::RuntimeService;
 use crate::runtime::types::{
-    ContainerConfig, ContainerInfo, ContainerStatus, Mount, Resources, SandboxConfig,
-    SecurityContext,
+    ContainerConfig, ContainerInfo, ContainerStatus, Mount, Resources, SandboxConfig, SecurityContext,
 };
 
 /// Pods `onebin run` creates carry this label, so `onebin rm` knows it may remove them.
@@ -145,12 +144,8 @@ fn short(id: &str) -> String {
 
 pub async fn ps(args: PsArgs) -> Result<()> {
     let runtime = args.node.runtime()?;
-    let sandboxes: BTreeMap<String, String> = runtime
-        .list_sandboxes()
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.config.name))
-        .collect();
+    let sandboxes: BTreeMap<String, String> =
+        runtime.list_sandboxes().await?.into_iter().map(|s| (s.id, s.config.name)).collect();
     let containers: Vec<ContainerInfo> = runtime
         .list_containers()
         .await?
@@ -178,22 +173,7 @@ pub async fn ps(args: PsArgs) -> Result<()> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        render(
-            &[
-                "CONTAINER",
-                "IMAGE",
-                "CREATED",
-                "STATE",
-                "NAME",
-                "ATTEMPT",
-                "POD ID",
-                "POD"
-            ],
-            &rows
-        )
-    );
+    print!("{}", render(&["CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD"], &rows));
     Ok(())
 }
 
@@ -214,13 +194,7 @@ pub async fn pods(args: PodsArgs) -> Result<()> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        render(
-            &["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT"],
-            &rows
-        )
-    );
+    print!("{}", render(&["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT"], &rows));
     Ok(())
 }
 
@@ -231,17 +205,10 @@ pub async fn inspect(args: InspectArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_line(
-    line: &LogLine,
-    timestamps: bool,
-    at_line_start: &mut [bool; 2],
-) -> std::io::Result<()> {
+fn print_line(line: &LogLine, timestamps: bool, at_line_start: &mut [bool; 2]) -> std::io::Result<()> {
     let index = if line.stream == Stream::Stdout { 0 } else { 1 };
-    let mut out: Box<dyn Write> = if index == 0 {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(std::io::stderr().lock())
-    };
+    let mut out: Box<dyn Write> =
+        if index == 0 { Box::new(std::io::stdout().lock()) } else { Box::new(std::io::stderr().lock()) };
     if timestamps && at_line_start[index] {
         write!(out, "{} ", line.timestamp)?;
     }
@@ -256,8 +223,7 @@ fn print_line(
 pub async fn logs(args: LogsArgs) -> Result<()> {
     let runtime = args.node.runtime()?;
     let info = runtime.container_status(&args.container).await?;
-    let lines = logs::read_log(&info.log_path)
-        .with_context(|| format!("reading {}", info.log_path.display()))?;
+    let lines = logs::read_log(&info.log_path).with_context(|| format!("reading {}", info.log_path.display()))?;
     let skip = match args.tail {
         Some(n) => {
             // Count whole lines (a line may span several P records) from the end.
@@ -281,15 +247,7 @@ pub async fn logs(args: LogsArgs) -> Result<()> {
         print_line(line, args.timestamps, &mut at_line_start)?;
     }
     if args.follow {
-        follow(
-            &runtime,
-            &info.id,
-            &info.log_path,
-            lines.len(),
-            args.timestamps,
-            &mut at_line_start,
-        )
-        .await?;
+        follow(&runtime, &info.id, &info.log_path, lines.len(), args.timestamps, &mut at_line_start).await?;
     }
     Ok(())
 }
@@ -305,12 +263,10 @@ async fn follow(
 ) -> Result<()> {
     let mut identity = file_identity(path);
     loop {
-        let running = runtime.container_status(id).await.is_ok_and(|c| {
-            matches!(
-                c.state.status,
-                ContainerStatus::Running | ContainerStatus::Created
-            )
-        });
+        let running = runtime
+            .container_status(id)
+            .await
+            .is_ok_and(|c| matches!(c.state.status, ContainerStatus::Running | ContainerStatus::Created));
         if file_identity(path) != identity {
             // Rotated: what is at the path now is a new file.
             identity = file_identity(path);
@@ -343,9 +299,7 @@ fn parse_bytes(text: &str) -> Result<i64> {
         Some('g') => (&trimmed[..trimmed.len() - 1], 1 << 30),
         _ => (trimmed, 1),
     };
-    let value: i64 = number
-        .parse()
-        .with_context(|| format!("invalid size {text:?}"))?;
+    let value: i64 = number.parse().with_context(|| format!("invalid size {text:?}"))?;
     Ok(value * multiplier)
 }
 
@@ -378,14 +332,10 @@ fn container_config(args: &RunArgs, name: &str) -> Result<ContainerConfig> {
         .collect::<Result<Vec<_>>>()?;
     let (run_as_user, run_as_group) = match &args.user {
         Some(user) => {
-            let (u, g) = user
-                .split_once(':')
-                .map_or((user.as_str(), None), |(u, g)| (u, Some(g)));
+            let (u, g) = user.split_once(':').map_or((user.as_str(), None), |(u, g)| (u, Some(g)));
             (
                 Some(u.parse().context("--user takes numeric uid[:gid]")?),
-                g.map(|g| g.parse())
-                    .transpose()
-                    .context("--user takes numeric uid[:gid]")?,
+                g.map(|g| g.parse()).transpose().context("--user takes numeric uid[:gid]")?,
             )
         }
         None => (None, None),
@@ -421,20 +371,10 @@ fn container_config(args: &RunArgs, name: &str) -> Result<ContainerConfig> {
 pub async fn run(args: RunArgs) -> Result<()> {
     let runtime = args.node.runtime()?;
     let images = args.node.images()?;
-    let image = images
-        .ensure(
-            &args.image,
-            PullPolicy::IfNotPresent,
-            Arc::new(crate::runtime::image::pull::NoProgress),
-        )
-        .await?;
+    let image =
+        images.ensure(&args.image, PullPolicy::IfNotPresent, Arc::new(crate::runtime::image::pull::NoProgress)).await?;
     let name = args.name.clone().unwrap_or_else(|| {
-        let suffix: String = uuid::Uuid::new_v4()
-            .simple()
-            .to_string()
-            .chars()
-            .take(6)
-            .collect();
+        let suffix: String = uuid::Uuid::new_v4().simple().to_string().chars().take(6).collect();
         format!("run-{suffix}")
     });
     let config = container_config(&args, &name)?;
@@ -446,12 +386,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
                 .run_sandbox(SandboxConfig {
                     name: name.clone(),
                     namespace: "default".to_string(),
-                    log_directory: args
-                        .node
-                        .paths()
-                        .agent_dir
-                        .join("logs")
-                        .join(format!("default_{name}_{uid}")),
+                    log_directory: args.node.paths().agent_dir.join("logs").join(format!("default_{name}_{uid}")),
                     uid,
                     hostname: name.clone(),
                     labels: [(CREATED_BY_LABEL.to_string(), CREATED_BY_CLI.to_string())].into(),
@@ -473,10 +408,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
             if args.pod.is_none() {
                 let _ = runtime.remove_sandbox(&sandbox_id).await;
             }
-            return Err(err.context(format!(
-                "running {}",
-                image.names.first().cloned().unwrap_or(args.image.clone())
-            )));
+            return Err(err.context(format!("running {}", image.names.first().cloned().unwrap_or(args.image.clone()))));
         }
     };
     println!("{id}");
@@ -493,9 +425,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
 pub async fn stop(args: StopArgs) -> Result<()> {
     let runtime = args.node.runtime()?;
     for container in &args.containers {
-        runtime
-            .stop_container(container, Duration::from_secs(args.timeout))
-            .await?;
+        runtime.stop_container(container, Duration::from_secs(args.timeout)).await?;
         println!("{container}");
     }
     Ok(())
@@ -506,26 +436,12 @@ pub async fn rm(args: RmArgs) -> Result<()> {
     for container in &args.containers {
         let info = runtime.container_status(container).await?;
         if info.state.status == ContainerStatus::Running && !args.force {
-            bail!(
-                "container {} is running; stop it first or use --force",
-                short(&info.id)
-            );
+            bail!("container {} is running; stop it first or use --force", short(&info.id));
         }
         runtime.remove_container(&info.id).await?;
         let sandbox = runtime.sandbox_status(&info.sandbox_id).await?;
-        let others = runtime
-            .list_containers()
-            .await?
-            .into_iter()
-            .any(|c| c.sandbox_id == sandbox.id);
-        if !others
-            && sandbox
-                .config
-                .labels
-                .get(CREATED_BY_LABEL)
-                .map(String::as_str)
-                == Some(CREATED_BY_CLI)
-        {
+        let others = runtime.list_containers().await?.into_iter().any(|c| c.sandbox_id == sandbox.id);
+        if !others && sandbox.config.labels.get(CREATED_BY_LABEL).map(String::as_str) == Some(CREATED_BY_CLI) {
             runtime.remove_sandbox(&sandbox.id).await?;
         }
         println!("{container}");

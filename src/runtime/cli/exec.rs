@@ -37,27 +37,16 @@ pub struct ExecArgs {
 }
 
 fn dup(fd: impl AsFd) -> Result<OwnedFd> {
-    fd.as_fd()
-        .try_clone_to_owned()
-        .context("duplicating descriptor")
+    fd.as_fd().try_clone_to_owned().context("duplicating descriptor")
 }
 
 pub async fn run(args: ExecArgs) -> Result<()> {
     let runtime = args.node.runtime()?;
-    let options = ExecOptions {
-        args: args.command.clone(),
-        env: args.env.clone(),
-        cwd: None,
-        tty: args.tty,
-    };
+    let options = ExecOptions { args: args.command.clone(), env: args.env.clone(), cwd: None, tty: args.tty };
     let stdio = if args.tty {
         None
     } else {
-        let stdin = if args.interactive {
-            dup(std::io::stdin())?
-        } else {
-            File::open("/dev/null")?.into()
-        };
+        let stdin = if args.interactive { dup(std::io::stdin())? } else { File::open("/dev/null")?.into() };
         Some([stdin, dup(std::io::stdout())?, dup(std::io::stderr())?])
     };
     let handle = runtime.exec(&args.container, options, stdio).await?;
@@ -138,16 +127,11 @@ extern "C" fn on_resize(_: libc::c_int) {
 
 /// Resizes the pty whenever our terminal is resized (SIGWINCH, whichever thread gets it).
 fn watch_window_size(master: OwnedFd) -> Result<()> {
-    let (read, write) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("creating pipe")?;
+    let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("creating pipe")?;
     RESIZE_PIPE.store(write.as_raw_fd(), Ordering::SeqCst);
     // The write end lives as long as the process: the handler may fire at any time.
     std::mem::forget(write);
-    let action = SigAction::new(
-        SigHandler::Handler(on_resize),
-        SaFlags::SA_RESTART,
-        SigSet::empty(),
-    );
+    let action = SigAction::new(SigHandler::Handler(on_resize), SaFlags::SA_RESTART, SigSet::empty());
     // SAFETY: the handler only loads an atomic and calls write(2).
     unsafe { sigaction(Signal::SIGWINCH, &action) }.context("installing SIGWINCH handler")?;
     thread::spawn(move || {

@@ -55,14 +55,7 @@ pub async fn run(args: ImagesArgs) -> Result<()> {
     match args.command {
         ImagesCommand::Ls { quiet, no_trunc } => {
             let list = images.list().await?;
-            print!(
-                "{}",
-                if quiet {
-                    ids(&list)
-                } else {
-                    table(&list, no_trunc)
-                }
-            );
+            print!("{}", if quiet { ids(&list) } else { table(&list, no_trunc) });
             Ok(())
         }
         ImagesCommand::Import { archives } => {
@@ -71,11 +64,8 @@ pub async fn run(args: ImagesArgs) -> Result<()> {
                 match images.import(&archive).await {
                     Ok(imported) => {
                         for image in imported {
-                            let names = if image.names.is_empty() {
-                                "<none>".to_string()
-                            } else {
-                                image.names.join(", ")
-                            };
+                            let names =
+                                if image.names.is_empty() { "<none>".to_string() } else { image.names.join(", ") };
                             println!("imported {names} ({})", image.id);
                         }
                     }
@@ -127,11 +117,7 @@ fn table(images: &[ImageRecord], no_trunc: bool) -> String {
         if no_trunc {
             d.to_string()
         } else {
-            d.split_once(':')
-                .map_or(d, |(_, hex)| hex)
-                .chars()
-                .take(13)
-                .collect()
+            d.split_once(':').map_or(d, |(_, hex)| hex).chars().take(13).collect()
         }
     };
     let mut rows = Vec::new();
@@ -140,44 +126,24 @@ fn table(images: &[ImageRecord], no_trunc: bool) -> String {
             image
                 .repo_digests
                 .iter()
-                .find_map(|rd| {
-                    rd.rsplit_once('@')
-                        .filter(|(repo, _)| *repo == repository)
-                        .map(|(_, d)| d.to_string())
-                })
+                .find_map(|rd| rd.rsplit_once('@').filter(|(repo, _)| *repo == repository).map(|(_, d)| d.to_string()))
                 .unwrap_or_else(|| image.manifest.to_string())
         };
         let mut entries: Vec<(String, String, String)> = image
             .names
             .iter()
             .filter_map(|n| Reference::parse(n).ok())
-            .map(|r| {
-                (
-                    r.name(),
-                    r.tag().unwrap_or("<none>").to_string(),
-                    digest_for(&r.name()),
-                )
-            })
+            .map(|r| (r.name(), r.tag().unwrap_or("<none>").to_string(), digest_for(&r.name())))
             .collect();
         if entries.is_empty() {
             for repo_digest in &image.repo_digests {
                 if let Some((repository, digest)) = repo_digest.rsplit_once('@') {
-                    entries.push((
-                        repository.to_string(),
-                        "<none>".to_string(),
-                        digest.to_string(),
-                    ));
+                    entries.push((repository.to_string(), "<none>".to_string(), digest.to_string()));
                 }
             }
         }
         for (repository, tag, digest) in entries {
-            rows.push(vec![
-                repository,
-                tag,
-                short(&digest),
-                short(&image.id.to_string()),
-                human_size(image.size),
-            ]);
+            rows.push(vec![repository, tag, short(&digest), short(&image.id.to_string()), human_size(image.size)]);
         }
     }
     rows.sort();
@@ -192,10 +158,7 @@ struct Bars {
 
 impl Bars {
     fn new() -> Bars {
-        Bars {
-            multi: MultiProgress::new(),
-            bars: Mutex::new(HashMap::new()),
-        }
+        Bars { multi: MultiProgress::new(), bars: Mutex::new(HashMap::new()) }
     }
 
     fn clear(&self) {
@@ -207,17 +170,12 @@ impl PullProgress for Bars {
     fn blob_started(&self, digest: &Digest, size: u64) {
         let bar = self.multi.add(ProgressBar::new(size));
         bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         bar.set_prefix(digest.short().to_string());
-        self.bars
-            .lock()
-            .expect("progress lock")
-            .insert(digest.clone(), bar);
+        self.bars.lock().expect("progress lock").insert(digest.clone(), bar);
     }
 
     fn blob_progress(&self, digest: &Digest, downloaded: u64) {

@@ -107,11 +107,7 @@ fn common(command: &NodeCommand) -> &CommonArgs {
 /// `onebin shim`: no tokio here, the shim must stay single-threaded.
 pub fn shim_main() -> ExitCode {
     let args = ShimArgs::parse_from(std::env::args_os().skip(1));
-    let result = shim::run(ShimOptions {
-        sandbox_id: args.sandbox_id,
-        run_dir: args.run_dir,
-        hostname: args.hostname,
-    });
+    let result = shim::run(ShimOptions { sandbox_id: args.sandbox_id, run_dir: args.run_dir, hostname: args.hostname });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -124,15 +120,9 @@ pub fn shim_main() -> ExitCode {
 /// Runs a node-local command. `exec` and `run` exit with the container's exit code.
 pub fn run(command: NodeCommand) -> Result<()> {
     // libcontainer and libcgroups narrate every cgroup they touch; only their errors matter here.
-    crate::cli::init_logging(&format!(
-        "{},libcgroups=error,libcontainer=error",
-        common(&command).log
-    ));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting tokio")?;
+    crate::cli::init_logging(&format!("{},libcgroups=error,libcontainer=error", common(&command).log));
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("starting tokio")?;
     runtime.block_on(async move {
         match command {
             NodeCommand::Images(args) => images::run(args).await,

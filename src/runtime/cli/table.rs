@@ -38,11 +38,7 @@ pub fn human_size(bytes: u64) -> String {
     if unit == 0 {
         format!("{bytes}B")
     } else {
-        format!("{:.3}", value)
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-            + UNITS[unit]
+        format!("{:.3}", value).trim_end_matches('0').trim_end_matches('.').to_string() + UNITS[unit]
     }
 }
 
@@ -57,10 +53,7 @@ pub fn ago(then: jiff::Timestamp) -> String {
     };
     match n {
         0 | 1 if unit == "second" => "Just now".to_string(),
-        1 => format!(
-            "About a{} {unit} ago",
-            if unit == "hour" { "n" } else { "" }
-        ),
+        1 => format!("About a{} {unit} ago", if unit == "hour" { "n" } else { "" }),
         n => format!("{n} {unit}s ago"),
     }
 }
@@ -73,12 +66,12 @@ mod tests {
     fn aligns_columns() {
         let out = render(
             &["IMAGE", "TAG"],
-            &[
-                vec!["docker.io/library/nginx".into(), "latest".into()],
-                vec!["a".into(), "b".into()],
-            ],
+            &[vec!["docker.io/library/nginx".into(), "latest".into()], vec!["a".into(), "b".into()]],
         );
-        assert_eq!(out, "IMAGE                     TAG\ndocker.io/library/nginx   latest\na                         b\n");
+        assert_eq!(
+            out,
+            "IMAGE                     TAG\ndocker.io/library/nginx   latest\na                         b\n"
+        );
     }
 
     #[test]

@@ -30,10 +30,7 @@ pub struct Written {
 
 impl ContentStore {
     pub fn open(root: &Path) -> Result<ContentStore> {
-        let store = ContentStore {
-            blobs: root.join("blobs"),
-            ingest: root.join("ingest"),
-        };
+        let store = ContentStore { blobs: root.join("blobs"), ingest: root.join("ingest") };
         for dir in [&store.blobs, &store.ingest] {
             fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
@@ -60,33 +57,21 @@ impl ContentStore {
     pub fn read_json_blob(&self, digest: &Digest) -> Result<Vec<u8>> {
         let file = self.open_blob(digest)?;
         let mut data = Vec::new();
-        file.take(MAX_JSON_BLOB + 1)
-            .read_to_end(&mut data)
-            .with_context(|| format!("reading blob {digest}"))?;
+        file.take(MAX_JSON_BLOB + 1).read_to_end(&mut data).with_context(|| format!("reading blob {digest}"))?;
         if data.len() as u64 > MAX_JSON_BLOB {
-            bail!(
-                "blob {digest} is larger than {MAX_JSON_BLOB} bytes; refusing to read it as JSON"
-            );
+            bail!("blob {digest} is larger than {MAX_JSON_BLOB} bytes; refusing to read it as JSON");
         }
         Ok(data)
     }
 
     /// A temp file in the ingest dir (same filesystem as the blobs, so it can be renamed in).
     pub fn temp_file(&self) -> Result<tempfile::NamedTempFile> {
-        tempfile::Builder::new()
-            .prefix("ingest-")
-            .tempfile_in(&self.ingest)
-            .context("creating ingest file")
+        tempfile::Builder::new().prefix("ingest-").tempfile_in(&self.ingest).context("creating ingest file")
     }
 
     /// Copies `reader` into the store. With `expected`, the content must hash to it (and be
     /// `expected_size` bytes long, if given) or nothing is stored.
-    pub fn write(
-        &self,
-        reader: impl Read,
-        expected: Option<&Digest>,
-        expected_size: Option<u64>,
-    ) -> Result<Written> {
+    pub fn write(&self, reader: impl Read, expected: Option<&Digest>, expected_size: Option<u64>) -> Result<Written> {
         let algorithm = expected.map_or(Algorithm::Sha256, |d| d.algorithm());
         let temp = self.temp_file()?;
         let mut writer = HashingWriter::new(io::BufWriter::new(temp), algorithm);
@@ -98,10 +83,7 @@ impl ContentStore {
         };
         io::copy(&mut reader, &mut writer).context("writing blob")?;
         let (buffered, digest, size) = writer.finish();
-        let temp = buffered
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .context("writing blob")?;
+        let temp = buffered.into_inner().map_err(|e| e.into_error()).context("writing blob")?;
         self.commit(temp, digest, size, expected, expected_size)
     }
 
@@ -126,22 +108,13 @@ impl ContentStore {
         }
         let path = self.path(&digest);
         if path.is_file() {
-            return Ok(Written {
-                digest,
-                size,
-                created: false,
-            });
+            return Ok(Written { digest, size, created: false });
         }
         temp.as_file().sync_all().context("syncing blob")?;
         let dir = path.parent().expect("blob path has a parent");
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        temp.persist(&path)
-            .with_context(|| format!("storing blob {digest}"))?;
-        Ok(Written {
-            digest,
-            size,
-            created: true,
-        })
+        temp.persist(&path).with_context(|| format!("storing blob {digest}"))?;
+        Ok(Written { digest, size, created: true })
     }
 
     /// Stores an in-memory blob (a manifest we generated, say).
@@ -188,19 +161,12 @@ mod tests {
         let written = store.write(&b"hello"[..], Some(&good), Some(5)).unwrap();
         assert!(written.created);
         assert!(store.contains(&good));
-        assert!(
-            !store
-                .write(&b"hello"[..], Some(&good), Some(5))
-                .unwrap()
-                .created
-        );
+        assert!(!store.write(&b"hello"[..], Some(&good), Some(5)).unwrap().created);
 
         let wrong = Digest::sha256_of(b"other");
         let err = store.write(&b"hello!"[..], Some(&wrong), None).unwrap_err();
         assert!(err.to_string().contains("digest mismatch"), "{err}");
-        let err = store
-            .write(&b"hello and more"[..], Some(&good), Some(5))
-            .unwrap_err();
+        let err = store.write(&b"hello and more"[..], Some(&good), Some(5)).unwrap_err();
         assert!(err.to_string().contains("mismatch"), "{err}");
         assert_eq!(store.list().unwrap(), vec![good]);
         assert_eq!(fs::read_dir(dir.path().join("ingest")).unwrap().count(), 0);

@@ -43,10 +43,7 @@ pub struct DigestError(String);
 
 impl Digest {
     pub fn sha256_of(data: &[u8]) -> Digest {
-        Digest {
-            algorithm: Algorithm::Sha256,
-            hex: hex::encode(Sha256::digest(data)),
-        }
+        Digest { algorithm: Algorithm::Sha256, hex: hex::encode(Sha256::digest(data)) }
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -78,16 +75,11 @@ impl FromStr for Digest {
             "sha512" => Algorithm::Sha512,
             _ => return Err(err()),
         };
-        let lower_hex = hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let lower_hex = hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if hex.len() != algorithm.hex_len() || !lower_hex {
             return Err(err());
         }
-        Ok(Digest {
-            algorithm,
-            hex: hex.to_string(),
-        })
+        Ok(Digest { algorithm, hex: hex.to_string() })
     }
 }
 
@@ -150,11 +142,7 @@ pub struct HashingReader<R> {
 
 impl<R: Read> HashingReader<R> {
     pub fn new(inner: R, algorithm: Algorithm) -> Self {
-        HashingReader {
-            inner,
-            hasher: Hasher::new(algorithm),
-            bytes: 0,
-        }
+        HashingReader { inner, hasher: Hasher::new(algorithm), bytes: 0 }
     }
 
     /// Reads whatever the consumer left unread (e.g. tar padding) and returns the digest and length.
@@ -182,11 +170,7 @@ pub struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W, algorithm: Algorithm) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Hasher::new(algorithm),
-            bytes: 0,
-        }
+        HashingWriter { inner, hasher: Hasher::new(algorithm), bytes: 0 }
     }
 
     pub fn finish(self) -> (W, Digest, u64) {
@@ -214,24 +198,14 @@ mod tests {
     #[test]
     fn parses_and_prints() {
         let d = Digest::sha256_of(b"abc");
-        assert_eq!(
-            d.to_string(),
-            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(d.to_string(), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(d.to_string().parse::<Digest>().unwrap(), d);
         assert_eq!(d.short(), "ba7816bf8f01");
     }
 
     #[test]
     fn rejects_malformed() {
-        for bad in [
-            "sha256:ABC",
-            "sha256:",
-            "md5:00",
-            "sha256",
-            "sha256:zz",
-            &format!("sha256:{}", "A".repeat(64)),
-        ] {
+        for bad in ["sha256:ABC", "sha256:", "md5:00", "sha256", "sha256:zz", &format!("sha256:{}", "A".repeat(64))] {
             assert!(bad.parse::<Digest>().is_err(), "{bad}");
         }
     }

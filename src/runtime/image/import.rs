@@ -67,8 +67,7 @@ pub fn import_archive(store: &ImageStore, path: &Path) -> Result<Vec<ImageRecord
 pub fn import_reader(store: &ImageStore, reader: impl Read) -> Result<Vec<ImageRecord>> {
     let _lease = store.lease()?;
     let mut created = Created::default();
-    let result = stage(store, reader, &mut created)
-        .and_then(|staged| register(store, &staged, &mut created));
+    let result = stage(store, reader, &mut created).and_then(|staged| register(store, &staged, &mut created));
     if result.is_err() {
         if let Err(err) = store.discard(&created) {
             tracing::warn!("cleaning up after a failed import: {err:#}");
@@ -80,20 +79,14 @@ pub fn import_reader(store: &ImageStore, reader: impl Read) -> Result<Vec<ImageR
 /// Imports every `*.tar` (also `.tar.gz`, `.tar.zst`) in `dir` (the airgap images
 /// directory), in name order. A bad
 /// archive is reported and skipped so the others still load.
-pub fn import_directory(
-    store: &ImageStore,
-    dir: &Path,
-) -> Result<Vec<(PathBuf, Result<Vec<ImageRecord>>)>> {
+pub fn import_directory(store: &ImageStore, dir: &Path) -> Result<Vec<(PathBuf, Result<Vec<ImageRecord>>)>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(err) => return Err(err).with_context(|| format!("listing {}", dir.display())),
     };
-    let mut archives: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| is_archive_name(p) && p.is_file())
-        .collect();
+    let mut archives: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| is_archive_name(p) && p.is_file()).collect();
     archives.sort();
     Ok(archives
         .into_iter()
@@ -109,13 +102,8 @@ pub fn import_directory(
 
 /// Names k3s imports from its airgap directory: plain, gzip or zstd tarballs.
 fn is_archive_name(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"].iter().any(|ext| name.ends_with(ext))
 }
 
 /// An archive member's path without `./`, or None for paths that could not be ours.
@@ -154,10 +142,8 @@ fn stage(store: &ImageStore, reader: impl Read, created: &mut Created) -> Result
             }
             staged.blobs.insert(name, written.digest);
         } else if name.ends_with("/layer.tar") {
-            let written = store
-                .content
-                .write(entry, None, Some(size))
-                .with_context(|| format!("archive member {name}"))?;
+            let written =
+                store.content.write(entry, None, Some(size)).with_context(|| format!("archive member {name}"))?;
             if written.created {
                 created.blobs.push(written.digest.clone());
             }
@@ -167,10 +153,7 @@ fn stage(store: &ImageStore, reader: impl Read, created: &mut Created) -> Result
                 bail!("archive member {name} is {size} bytes, too large for image metadata");
             }
             let mut data = Vec::with_capacity(size as usize);
-            entry
-                .take(size)
-                .read_to_end(&mut data)
-                .with_context(|| format!("reading {name}"))?;
+            entry.take(size).read_to_end(&mut data).with_context(|| format!("reading {name}"))?;
             if data.len() as u64 != size {
                 bail!("archive member {name} is truncated");
             }
@@ -187,15 +170,8 @@ fn blob_path_digest(name: &str) -> Option<Digest> {
     format!("{algorithm}:{hex}").parse().ok()
 }
 
-fn register(
-    store: &ImageStore,
-    staged: &Staged,
-    created: &mut Created,
-) -> Result<Vec<ImageRecord>> {
-    let oci_index = staged
-        .files
-        .get("index.json")
-        .filter(|_| staged.files.contains_key("oci-layout"));
+fn register(store: &ImageStore, staged: &Staged, created: &mut Created) -> Result<Vec<ImageRecord>> {
+    let oci_index = staged.files.get("index.json").filter(|_| staged.files.contains_key("oci-layout"));
     let docker_manifest = staged.files.get("manifest.json");
     let images = match (docker_manifest, oci_index) {
         (Some(manifest), _) => register_docker_save(store, staged, manifest, created)?,
@@ -209,25 +185,14 @@ fn register(
 }
 
 /// The blob an archive path refers to: a stored member, or metadata kept in memory.
-fn member_blob(
-    store: &ImageStore,
-    staged: &Staged,
-    path: &str,
-    created: &mut Created,
-) -> Result<(Digest, u64)> {
-    let name =
-        member_name(Path::new(path)).with_context(|| format!("invalid member path {path:?}"))?;
+fn member_blob(store: &ImageStore, staged: &Staged, path: &str, created: &mut Created) -> Result<(Digest, u64)> {
+    let name = member_name(Path::new(path)).with_context(|| format!("invalid member path {path:?}"))?;
     if let Some(digest) = staged.blobs.get(&name) {
-        let size = store
-            .content
-            .size(digest)
-            .with_context(|| format!("blob for {name} is missing"))?;
+        let size = store.content.size(digest).with_context(|| format!("blob for {name} is missing"))?;
         return Ok((digest.clone(), size));
     }
-    let data = staged
-        .files
-        .get(&name)
-        .with_context(|| format!("the archive lacks {name}, which its manifest lists"))?;
+    let data =
+        staged.files.get(&name).with_context(|| format!("the archive lacks {name}, which its manifest lists"))?;
     let written = store.content.write_bytes(data)?;
     if written.created {
         created.blobs.push(written.digest.clone());
@@ -241,8 +206,7 @@ fn register_docker_save(
     manifest: &[u8],
     created: &mut Created,
 ) -> Result<Vec<ImageRecord>> {
-    let entries: Vec<SaveEntry> =
-        serde_json::from_slice(manifest).context("parsing manifest.json")?;
+    let entries: Vec<SaveEntry> = serde_json::from_slice(manifest).context("parsing manifest.json")?;
     let mut images = Vec::new();
     for entry in entries {
         let (config, config_size) = member_blob(store, staged, &entry.config, created)?;
@@ -266,20 +230,14 @@ fn register_docker_save(
             .repo_tags
             .unwrap_or_default()
             .iter()
-            .map(|t| {
-                Reference::parse(t).with_context(|| format!("manifest.json RepoTags entry {t:?}"))
-            })
+            .map(|t| Reference::parse(t).with_context(|| format!("manifest.json RepoTags entry {t:?}")))
             .collect::<Result<Vec<_>>>()?;
         images.push(store.register_manifest(&written.digest, &names, None, created)?);
     }
     Ok(images)
 }
 
-fn register_oci_layout(
-    store: &ImageStore,
-    index: &[u8],
-    created: &mut Created,
-) -> Result<Vec<ImageRecord>> {
+fn register_oci_layout(store: &ImageStore, index: &[u8], created: &mut Created) -> Result<Vec<ImageRecord>> {
     let value: serde_json::Value = serde_json::from_slice(index).context("parsing index.json")?;
     if let Some(media_type) = value.get("mediaType").and_then(|m| m.as_str()) {
         if media_type != OCI_INDEX {
@@ -291,10 +249,7 @@ fn register_oci_layout(
     for descriptor in index.manifests {
         let name = image_name(&descriptor)?;
         if !store.content.contains(&descriptor.digest) {
-            bail!(
-                "the archive lacks blob {}, which index.json lists",
-                descriptor.digest
-            );
+            bail!("the archive lacks blob {}, which index.json lists", descriptor.digest);
         }
         images.push(store.register_manifest(&descriptor.digest, &[name], None, created)?);
     }

@@ -20,9 +20,7 @@ pub struct LayerStore {
 impl LayerStore {
     pub fn open(root: &Path) -> Result<LayerStore> {
         fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
-        Ok(LayerStore {
-            root: root.to_path_buf(),
-        })
+        Ok(LayerStore { root: root.to_path_buf() })
     }
 
     pub fn path(&self, diff_id: &Digest) -> PathBuf {
@@ -42,12 +40,8 @@ impl LayerStore {
         }
         let parent = target.parent().expect("layer path has a parent");
         fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        let temp = tempfile::Builder::new()
-            .prefix(".unpack-")
-            .tempdir_in(parent)
-            .context("creating unpack dir")?;
-        unpack_layer(blob, temp.path(), Some(diff_id))
-            .with_context(|| format!("layer {diff_id}"))?;
+        let temp = tempfile::Builder::new().prefix(".unpack-").tempdir_in(parent).context("creating unpack dir")?;
+        unpack_layer(blob, temp.path(), Some(diff_id)).with_context(|| format!("layer {diff_id}"))?;
         match fs::rename(temp.path(), &target) {
             Ok(()) => {
                 // The directory now lives under its final name; don't let the guard delete it.

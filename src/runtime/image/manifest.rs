@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail, Context, Result};
-use oci_spec::image::{
-    Arch, Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType, Os,
-};
+use oci_spec::image::{Arch, Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType, Os};
 use serde::{Deserialize, Serialize};
 
 use super::digest::Digest;
@@ -55,19 +53,14 @@ pub fn parse_document(data: &[u8]) -> Result<Document> {
         let index: ImageIndex = serde_json::from_slice(data).context("parsing image index")?;
         Ok(Document::Index(Box::new(index)))
     } else {
-        let manifest: ImageManifest =
-            serde_json::from_slice(data).context("parsing image manifest")?;
+        let manifest: ImageManifest = serde_json::from_slice(data).context("parsing image manifest")?;
         Ok(Document::Manifest(Box::new(manifest)))
     }
 }
 
 /// The digest of a descriptor, in our type.
 pub fn descriptor_digest(descriptor: &Descriptor) -> Result<Digest> {
-    descriptor
-        .digest()
-        .to_string()
-        .parse()
-        .map_err(|e| anyhow!("{e}"))
+    descriptor.digest().to_string().parse().map_err(|e| anyhow!("{e}"))
 }
 
 /// This host's architecture in OCI spelling (`amd64`, `arm64`, …).
@@ -81,17 +74,10 @@ pub fn select_platform(index: &ImageIndex) -> Result<Descriptor> {
     let candidates: Vec<&Descriptor> = index
         .manifests()
         .iter()
-        .filter(|d| {
-            matches!(d.media_type(), MediaType::ImageManifest)
-                || d.media_type().to_string() == DOCKER_MANIFEST
-        })
+        .filter(|d| matches!(d.media_type(), MediaType::ImageManifest) || d.media_type().to_string() == DOCKER_MANIFEST)
         .collect();
     let matching = candidates.iter().find(|d| match d.platform() {
-        Some(p) => {
-            *p.os() == Os::Linux
-                && *p.architecture() == arch
-                && variant_matches(&arch, p.variant().as_deref())
-        }
+        Some(p) => *p.os() == Os::Linux && *p.architecture() == arch && variant_matches(&arch, p.variant().as_deref()),
         None => false,
     });
     if let Some(d) = matching {
@@ -112,11 +98,7 @@ pub fn select_platform(index: &ImageIndex) -> Result<Descriptor> {
         .collect();
     bail!(
         "no image for linux/{arch} in the index (it has: {})",
-        if available.is_empty() {
-            "nothing runnable".to_string()
-        } else {
-            available.join(", ")
-        }
+        if available.is_empty() { "nothing runnable".to_string() } else { available.join(", ") }
     )
 }
 
@@ -165,8 +147,7 @@ pub struct ImageConfigSummary {
 }
 
 pub fn parse_config(data: &[u8]) -> Result<(ImageConfiguration, ImageConfigSummary)> {
-    let config: ImageConfiguration =
-        serde_json::from_slice(data).context("parsing image config")?;
+    let config: ImageConfiguration = serde_json::from_slice(data).context("parsing image config")?;
     let summary = match config.config() {
         Some(c) => ImageConfigSummary {
             entrypoint: c.entrypoint().clone().unwrap_or_default(),
@@ -195,10 +176,7 @@ pub fn diff_ids(config: &ImageConfiguration) -> Result<Vec<Digest>> {
         .rootfs()
         .diff_ids()
         .iter()
-        .map(|d| {
-            d.parse::<Digest>()
-                .with_context(|| format!("image config lists invalid diff ID {d:?}"))
-        })
+        .map(|d| d.parse::<Digest>().with_context(|| format!("image config lists invalid diff ID {d:?}")))
         .collect()
 }
 
@@ -219,16 +197,15 @@ mod tests {
                 })
             })
             .collect();
-        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests})).unwrap()
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}))
+            .unwrap()
     }
 
     #[test]
     fn picks_the_host_platform_from_an_index() {
         let host = host_arch().to_string();
         let data = index_json(&[("windows", &host), ("linux", "s390x"), ("linux", &host)]);
-        let Document::Index(index) = parse_document(&data).unwrap() else {
-            panic!("not an index")
-        };
+        let Document::Index(index) = parse_document(&data).unwrap() else { panic!("not an index") };
         let chosen = select_platform(&index).unwrap();
         assert_eq!(descriptor_digest(&chosen).unwrap(), Digest::sha256_of(&[2]));
     }
@@ -236,25 +213,15 @@ mod tests {
     #[test]
     fn names_available_platforms_when_none_fits() {
         let data = index_json(&[("linux", "s390x"), ("linux", "riscv64")]);
-        let Document::Index(index) = parse_document(&data).unwrap() else {
-            panic!("not an index")
-        };
+        let Document::Index(index) = parse_document(&data).unwrap() else { panic!("not an index") };
         let err = select_platform(&index).unwrap_err().to_string();
-        assert!(
-            err.contains("linux/s390x") && err.contains("linux/riscv64"),
-            "{err}"
-        );
+        assert!(err.contains("linux/s390x") && err.contains("linux/riscv64"), "{err}");
     }
 
     #[test]
     fn refuses_schema1_and_unknown_types() {
-        assert!(parse_document(br#"{"schemaVersion":1,"name":"x"}"#)
-            .unwrap_err()
-            .to_string()
-            .contains("schema 1"));
-        assert!(
-            parse_document(br#"{"schemaVersion":2,"mediaType":"application/x-helm"}"#).is_err()
-        );
+        assert!(parse_document(br#"{"schemaVersion":1,"name":"x"}"#).unwrap_err().to_string().contains("schema 1"));
+        assert!(parse_document(br#"{"schemaVersion":2,"mediaType":"application/x-helm"}"#).is_err());
         assert!(parse_document(b"not json").is_err());
     }
 }

@@ -15,20 +15,14 @@ use oci_client::secrets::RegistryAuth;
 
 use super::digest::{Digest, HashingWriter};
 use super::manifest::{
-    self, descriptor_digest, Document, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX,
-    OCI_MANIFEST,
+    self, descriptor_digest, Document, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST,
 };
 use super::records::ImageRecord;
 use super::reference::Reference;
 use super::registries::{Credentials, Endpoint, Registries};
 use super::store::{Created, ImageStore};
 
-const ACCEPTED_MANIFESTS: [&str; 4] = [
-    OCI_INDEX,
-    DOCKER_MANIFEST_LIST,
-    OCI_MANIFEST,
-    DOCKER_MANIFEST,
-];
+const ACCEPTED_MANIFESTS: [&str; 4] = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
 /// Layers downloaded at the same time.
 const PARALLEL_BLOBS: usize = 3;
 
@@ -60,20 +54,12 @@ impl Puller {
     pub fn new(store: ImageStore, registries: Registries) -> Arc<Puller> {
         // reqwest's rustls needs a process-wide crypto provider; ring is the project's.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Arc::new(Puller {
-            store,
-            registries,
-            in_flight: Mutex::new(HashMap::new()),
-        })
+        Arc::new(Puller { store, registries, in_flight: Mutex::new(HashMap::new()) })
     }
 
     /// Pulls `reference` and registers it. A second caller asking for the same reference
     /// while the first pull runs waits for that pull instead of downloading again.
-    pub async fn pull(
-        self: &Arc<Self>,
-        reference: &Reference,
-        progress: Arc<dyn PullProgress>,
-    ) -> Result<ImageRecord> {
+    pub async fn pull(self: &Arc<Self>, reference: &Reference, progress: Arc<dyn PullProgress>) -> Result<ImageRecord> {
         let key = reference.to_string();
         let shared = {
             let mut in_flight = self.in_flight.lock().expect("pull table lock");
@@ -85,10 +71,7 @@ impl Puller {
                     let key_done = key.clone();
                     let future = async move {
                         let result = this.pull_once(&reference, progress).await.map_err(Arc::new);
-                        this.in_flight
-                            .lock()
-                            .expect("pull table lock")
-                            .remove(&key_done);
+                        this.in_flight.lock().expect("pull table lock").remove(&key_done);
                         result
                     }
                     .boxed()
@@ -101,45 +84,25 @@ impl Puller {
         shared.await.map_err(|err| anyhow!("{err:#}"))
     }
 
-    async fn pull_once(
-        &self,
-        reference: &Reference,
-        progress: Arc<dyn PullProgress>,
-    ) -> Result<ImageRecord> {
-        let endpoints = self
-            .registries
-            .endpoints(reference.registry(), reference.repository())?;
+    async fn pull_once(&self, reference: &Reference, progress: Arc<dyn PullProgress>) -> Result<ImageRecord> {
+        let endpoints = self.registries.endpoints(reference.registry(), reference.repository())?;
         let store = self.store.clone();
-        let _lease = tokio::task::spawn_blocking(move || store.lease())
-            .await
-            .context("lease task failed")??;
+        let _lease = tokio::task::spawn_blocking(move || store.lease()).await.context("lease task failed")??;
         let mut failures = Vec::new();
         for endpoint in &endpoints {
             let mut created = Created::default();
-            let attempt = self
-                .download(reference, endpoint, progress.as_ref(), &mut created)
-                .await;
+            let attempt = self.download(reference, endpoint, progress.as_ref(), &mut created).await;
             let (result, created) = match attempt {
                 Ok(top) => {
                     let store = self.store.clone();
-                    let names: Vec<Reference> = reference
-                        .tag()
-                        .map(|_| reference.clone())
-                        .into_iter()
-                        .collect();
+                    let names: Vec<Reference> = reference.tag().map(|_| reference.clone()).into_iter().collect();
                     let repository = reference.clone();
                     tokio::task::spawn_blocking(move || {
-                        let result =
-                            store.register_manifest(&top, &names, Some(&repository), &mut created);
+                        let result = store.register_manifest(&top, &names, Some(&repository), &mut created);
                         (result, created)
                     })
                     .await
-                    .unwrap_or_else(|e| {
-                        (
-                            Err(anyhow!("unpacking task failed: {e}")),
-                            Created::default(),
-                        )
-                    })
+                    .unwrap_or_else(|e| (Err(anyhow!("unpacking task failed: {e}")), Created::default()))
                 }
                 Err(err) => (Err(err), created),
             };
@@ -147,16 +110,11 @@ impl Puller {
                 Ok(record) => return Ok(record),
                 Err(err) => {
                     let store = self.store.clone();
-                    let discarded =
-                        tokio::task::spawn_blocking(move || store.discard(&created)).await;
+                    let discarded = tokio::task::spawn_blocking(move || store.discard(&created)).await;
                     if let Ok(Err(cleanup)) = discarded {
                         tracing::warn!("cleaning up after a failed pull: {cleanup:#}");
                     }
-                    let kind = if endpoint.upstream {
-                        "registry"
-                    } else {
-                        "mirror"
-                    };
+                    let kind = if endpoint.upstream { "registry" } else { "mirror" };
                     tracing::info!("pulling {reference} from {kind} {}: {err:#}", endpoint.host);
                     failures.push(format!("{kind} {}: {err:#}", endpoint.host));
                 }
@@ -167,11 +125,7 @@ impl Puller {
 
     fn client(&self, endpoint: &Endpoint) -> Result<oci_client::Client> {
         let mut config = ClientConfig {
-            protocol: if endpoint.plain_http {
-                ClientProtocol::Http
-            } else {
-                ClientProtocol::Https
-            },
+            protocol: if endpoint.plain_http { ClientProtocol::Http } else { ClientProtocol::Https },
             connect_timeout: Some(std::time::Duration::from_secs(10)),
             read_timeout: Some(std::time::Duration::from_secs(60)),
             ..Default::default()
@@ -180,10 +134,7 @@ impl Puller {
             config.accept_invalid_certificates = tls.insecure_skip_verify;
             if let Some(ca) = &tls.ca_file {
                 let data = std::fs::read(ca).with_context(|| format!("reading CA file {ca}"))?;
-                config.extra_root_certificates.push(Certificate {
-                    encoding: CertificateEncoding::Pem,
-                    data,
-                });
+                config.extra_root_certificates.push(Certificate { encoding: CertificateEncoding::Pem, data });
             }
         }
         Ok(oci_client::Client::new(config))
@@ -204,19 +155,12 @@ impl Puller {
             Credentials::Basic(user, password) => RegistryAuth::Basic(user, password),
             Credentials::Bearer(token) => RegistryAuth::Bearer(token),
         };
-        let (registry, repository) = (
-            reference.registry().to_string(),
-            endpoint.repository.clone(),
-        );
+        let (registry, repository) = (reference.registry().to_string(), endpoint.repository.clone());
         let mut remote = match reference.digest() {
-            Some(digest) => {
-                oci_client::Reference::with_digest(registry, repository, digest.to_string())
+            Some(digest) => oci_client::Reference::with_digest(registry, repository, digest.to_string()),
+            None => {
+                oci_client::Reference::with_tag(registry, repository, reference.tag().unwrap_or("latest").to_string())
             }
-            None => oci_client::Reference::with_tag(
-                registry,
-                repository,
-                reference.tag().unwrap_or("latest").to_string(),
-            ),
         };
         if !endpoint.upstream {
             remote.set_mirror_registry(endpoint.host.clone());
@@ -226,25 +170,16 @@ impl Puller {
         client
             .auth(&remote, &auth, oci_client::RegistryOperation::Pull)
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "authenticating to {} (credentials come from registries.yaml): {e}",
-                    endpoint.host
-                )
-            })?;
-        let top = self
-            .fetch_manifest(&client, &remote, &auth, reference.digest(), created)
-            .await?;
-        let manifest_digest =
-            match manifest::parse_document(&self.store.content.read_json_blob(&top)?)? {
-                Document::Manifest(_) => top.clone(),
-                Document::Index(index) => {
-                    let chosen = descriptor_digest(&manifest::select_platform(&index)?)?;
-                    let by_digest = remote.clone_with_digest(chosen.to_string());
-                    self.fetch_manifest(&client, &by_digest, &auth, Some(&chosen), created)
-                        .await?
-                }
-            };
+            .map_err(|e| anyhow!("authenticating to {} (credentials come from registries.yaml): {e}", endpoint.host))?;
+        let top = self.fetch_manifest(&client, &remote, &auth, reference.digest(), created).await?;
+        let manifest_digest = match manifest::parse_document(&self.store.content.read_json_blob(&top)?)? {
+            Document::Manifest(_) => top.clone(),
+            Document::Index(index) => {
+                let chosen = descriptor_digest(&manifest::select_platform(&index)?)?;
+                let by_digest = remote.clone_with_digest(chosen.to_string());
+                self.fetch_manifest(&client, &by_digest, &auth, Some(&chosen), created).await?
+            }
+        };
         let Document::Manifest(image) =
             manifest::parse_document(&self.store.content.read_json_blob(&manifest_digest)?)?
         else {
@@ -256,17 +191,12 @@ impl Puller {
             blobs.push((descriptor_digest(layer)?, layer.size()));
         }
         let by_digest = remote.clone_with_digest(manifest_digest.to_string());
-        let missing: Vec<(Digest, u64)> = blobs
-            .into_iter()
-            .filter(|(d, _)| !self.store.content.contains(d))
-            .collect();
+        let missing: Vec<(Digest, u64)> = blobs.into_iter().filter(|(d, _)| !self.store.content.contains(d)).collect();
         let fetched: Vec<Result<(Digest, bool)>> = futures::stream::iter(missing)
             .map(|(digest, size)| {
                 let (client, remote) = (&client, &by_digest);
                 async move {
-                    self.fetch_blob(client, remote, &digest, size, progress)
-                        .await
-                        .map(|created| (digest, created))
+                    self.fetch_blob(client, remote, &digest, size, progress).await.map(|created| (digest, created))
                 }
             })
             .buffer_unordered(PARALLEL_BLOBS)
@@ -342,10 +272,7 @@ impl Puller {
             progress.blob_progress(digest, downloaded);
         }
         let (buffered, actual, length) = writer.finish();
-        let temp = buffered
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .context("writing blob")?;
+        let temp = buffered.into_inner().map_err(|e| e.into_error()).context("writing blob")?;
         let written = self
             .store
             .content

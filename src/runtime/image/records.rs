@@ -38,9 +38,7 @@ pub struct ImageRecord {
 
 impl ImageRecord {
     pub fn blobs(&self) -> impl Iterator<Item = &Digest> {
-        [&self.id, &self.manifest]
-            .into_iter()
-            .chain(self.layers.iter().map(|l| &l.digest))
+        [&self.id, &self.manifest].into_iter().chain(self.layers.iter().map(|l| &l.digest))
     }
 }
 
@@ -65,10 +63,7 @@ pub struct LockedRecords {
 impl Records {
     pub fn open(dir: &Path) -> Result<Records> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Records {
-            file: dir.join("images.json"),
-            lock: dir.join("lock"),
-        })
+        Ok(Records { file: dir.join("images.json"), lock: dir.join("lock") })
     }
 
     /// Takes the store-wide lock and reads the records.
@@ -79,23 +74,18 @@ impl Records {
             .write(true)
             .open(&self.lock)
             .with_context(|| format!("opening {}", self.lock.display()))?;
-        let lock = Flock::lock(file, FlockArg::LockExclusive)
-            .map_err(|(_, err)| err)
-            .context("locking the image store")?;
+        let lock =
+            Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, err)| err).context("locking the image store")?;
         let images = self.read()?;
-        Ok(LockedRecords {
-            records: self.clone(),
-            images,
-            _lock: lock,
-        })
+        Ok(LockedRecords { records: self.clone(), images, _lock: lock })
     }
 
     /// A snapshot of the records (readers need no lock: the file is replaced atomically).
     pub fn read(&self) -> Result<Vec<ImageRecord>> {
         match fs::read(&self.file) {
             Ok(data) => {
-                let file: RecordFile = serde_json::from_slice(&data)
-                    .with_context(|| format!("parsing {}", self.file.display()))?;
+                let file: RecordFile =
+                    serde_json::from_slice(&data).with_context(|| format!("parsing {}", self.file.display()))?;
                 Ok(file.images)
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -106,20 +96,12 @@ impl Records {
 
 impl LockedRecords {
     pub fn save(&self) -> Result<()> {
-        let dir = self
-            .records
-            .file
-            .parent()
-            .expect("records file has a parent");
-        let mut temp =
-            tempfile::NamedTempFile::new_in(dir).context("creating records temp file")?;
-        let data = serde_json::to_vec_pretty(&RecordFile {
-            images: self.images.clone(),
-        })?;
+        let dir = self.records.file.parent().expect("records file has a parent");
+        let mut temp = tempfile::NamedTempFile::new_in(dir).context("creating records temp file")?;
+        let data = serde_json::to_vec_pretty(&RecordFile { images: self.images.clone() })?;
         temp.write_all(&data).context("writing records")?;
         temp.as_file().sync_all().context("syncing records")?;
-        temp.persist(&self.records.file)
-            .context("replacing records")?;
+        temp.persist(&self.records.file).context("replacing records")?;
         Ok(())
     }
 
@@ -148,8 +130,7 @@ impl LockedRecords {
             }
             None => self.images.push(image),
         }
-        self.images
-            .retain(|i| !i.names.is_empty() || !i.repo_digests.is_empty());
+        self.images.retain(|i| !i.names.is_empty() || !i.repo_digests.is_empty());
     }
 }
 
@@ -174,10 +155,7 @@ mod tests {
         let records = Records::open(dir.path()).unwrap();
         let mut locked = records.lock().unwrap();
         locked.register(image(b"a", &["docker.io/library/x:1"]));
-        locked.register(image(
-            b"b",
-            &["docker.io/library/x:1", "docker.io/library/x:2"],
-        ));
+        locked.register(image(b"b", &["docker.io/library/x:1", "docker.io/library/x:2"]));
         locked.save().unwrap();
         drop(locked);
         let images = records.read().unwrap();

@@ -32,10 +32,7 @@ pub enum ReferenceError {
 }
 
 fn invalid(reference: &str, why: impl Into<String>) -> ReferenceError {
-    ReferenceError::Invalid {
-        reference: reference.to_string(),
-        why: why.into(),
-    }
+    ReferenceError::Invalid { reference: reference.to_string(), why: why.into() }
 }
 
 impl Reference {
@@ -49,9 +46,7 @@ impl Reference {
         }
         let (name_and_tag, digest) = match input.split_once('@') {
             Some((rest, digest)) => {
-                let digest = digest
-                    .parse::<Digest>()
-                    .map_err(|err| invalid(input, err.to_string()))?;
+                let digest = digest.parse::<Digest>().map_err(|err| invalid(input, err.to_string()))?;
                 (rest, Some(digest))
             }
             None => (input, None),
@@ -73,22 +68,14 @@ impl Reference {
         validate_registry(input, &registry)?;
         validate_repository(input, &repository)?;
         if registry.len() + 1 + repository.len() > MAX_NAME_LENGTH {
-            return Err(invalid(
-                input,
-                format!("name longer than {MAX_NAME_LENGTH} characters"),
-            ));
+            return Err(invalid(input, format!("name longer than {MAX_NAME_LENGTH} characters")));
         }
         let tag = match (tag, &digest) {
             (Some(tag), _) => Some(tag.to_string()),
             (None, Some(_)) => None,
             (None, None) => Some(DEFAULT_TAG.to_string()),
         };
-        Ok(Reference {
-            registry,
-            repository,
-            tag,
-            digest,
-        })
+        Ok(Reference { registry, repository, tag, digest })
     }
 
     pub fn registry(&self) -> &str {
@@ -130,15 +117,9 @@ fn split_registry(name: &str) -> (String, String) {
     };
     match rest {
         Some(rest)
-            if first.contains(['.', ':'])
-                || first == "localhost"
-                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+            if first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) =>
         {
-            let registry = if DOCKER_HUB_ALIASES.contains(&first) {
-                DOCKER_HUB
-            } else {
-                first
-            };
+            let registry = if DOCKER_HUB_ALIASES.contains(&first) { DOCKER_HUB } else { first };
             let repository = if registry == DOCKER_HUB && !rest.contains('/') {
                 format!("{OFFICIAL_NAMESPACE}/{rest}")
             } else {
@@ -147,25 +128,17 @@ fn split_registry(name: &str) -> (String, String) {
             (registry.to_string(), repository)
         }
         Some(_) => (DOCKER_HUB.to_string(), name.to_string()),
-        None => (
-            DOCKER_HUB.to_string(),
-            format!("{OFFICIAL_NAMESPACE}/{name}"),
-        ),
+        None => (DOCKER_HUB.to_string(), format!("{OFFICIAL_NAMESPACE}/{name}")),
     }
 }
 
 fn validate_registry(input: &str, registry: &str) -> Result<(), ReferenceError> {
     let (host, port) = match registry.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || registry.starts_with('[') => {
-            (host, Some(port))
-        }
+        Some((host, port)) if !host.ends_with(']') || registry.starts_with('[') => (host, Some(port)),
         _ => (registry, None),
     };
     if let Some(port) = port {
-        if port.is_empty()
-            || !port.chars().all(|c| c.is_ascii_digit())
-            || port.parse::<u16>().is_err()
-        {
+        if port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()) || port.parse::<u16>().is_err() {
             return Err(invalid(input, format!("invalid registry port {port:?}")));
         }
     }
@@ -282,17 +255,11 @@ mod tests {
         assert_eq!(norm("nginx:1.25"), "docker.io/library/nginx:1.25");
         assert_eq!(norm("user/img:tag"), "docker.io/user/img:tag");
         assert_eq!(norm("docker.io/nginx"), "docker.io/library/nginx:latest");
-        assert_eq!(
-            norm("index.docker.io/library/nginx"),
-            "docker.io/library/nginx:latest"
-        );
+        assert_eq!(norm("index.docker.io/library/nginx"), "docker.io/library/nginx:latest");
         assert_eq!(norm("localhost/app"), "localhost/app:latest");
         assert_eq!(norm("localhost:5000/a/b/c:v1"), "localhost:5000/a/b/c:v1");
         assert_eq!(norm("quay.io/coreos/etcd"), "quay.io/coreos/etcd:latest");
-        assert_eq!(
-            norm("127.0.0.1:5000/busybox"),
-            "127.0.0.1:5000/busybox:latest"
-        );
+        assert_eq!(norm("127.0.0.1:5000/busybox"), "127.0.0.1:5000/busybox:latest");
         assert_eq!(norm("[::1]:5000/busybox"), "[::1]:5000/busybox:latest");
     }
 
@@ -322,10 +289,7 @@ mod tests {
             "nginx:tag:more",
         ] {
             let err = Reference::parse(bad).expect_err(bad);
-            assert!(
-                err.to_string().contains("invalid image reference"),
-                "{bad}: {err}"
-            );
+            assert!(err.to_string().contains("invalid image reference"), "{bad}: {err}");
         }
         assert!(Reference::parse(&"a".repeat(300)).is_err());
     }

@@ -103,12 +103,10 @@ impl Registries {
         if text.trim().is_empty() {
             return Ok(Registries::default());
         }
-        let registries: Registries =
-            serde_yaml::from_str(text).context("not a valid registries.yaml")?;
+        let registries: Registries = serde_yaml::from_str(text).context("not a valid registries.yaml")?;
         for mirror in registries.mirrors.values() {
             for pattern in mirror.rewrite.keys() {
-                regex::Regex::new(pattern)
-                    .with_context(|| format!("rewrite pattern {pattern:?}"))?;
+                regex::Regex::new(pattern).with_context(|| format!("rewrite pattern {pattern:?}"))?;
             }
             for endpoint in &mirror.endpoint {
                 split_endpoint(endpoint)?;
@@ -129,20 +127,12 @@ impl Registries {
                 if host == registry {
                     continue;
                 }
-                endpoints.push(Endpoint {
-                    host,
-                    plain_http,
-                    repository: repository.clone(),
-                    upstream: false,
-                });
+                endpoints.push(Endpoint { host, plain_http, repository: repository.clone(), upstream: false });
             }
         }
         let own = mirror
             .and_then(|m| {
-                m.endpoint
-                    .iter()
-                    .map(|e| split_endpoint(e))
-                    .find(|r| matches!(r, Ok((h, _)) if h == registry))
+                m.endpoint.iter().map(|e| split_endpoint(e)).find(|r| matches!(r, Ok((h, _)) if h == registry))
             })
             .transpose()?;
         endpoints.push(Endpoint {
@@ -166,13 +156,9 @@ impl Registries {
         }
         if let Some(encoded) = &auth.auth {
             use base64::Engine;
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .context("auth is not base64")?;
+            let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).context("auth is not base64")?;
             let text = String::from_utf8(decoded).context("auth is not UTF-8")?;
-            let (user, password) = text
-                .split_once(':')
-                .context("auth must encode username:password")?;
+            let (user, password) = text.split_once(':').context("auth must encode username:password")?;
             return Ok(Credentials::Basic(user.to_string(), password.to_string()));
         }
         Ok(Credentials::Anonymous)
@@ -202,18 +188,10 @@ fn split_endpoint(endpoint: &str) -> Result<(String, bool)> {
 /// Registries on loopback speak plain HTTP unless configured otherwise, as Docker treats
 /// 127.0.0.0/8 as an insecure registry.
 fn is_loopback(host: &str) -> bool {
-    let name = host.rsplit_once(':').map_or(host, |(h, p)| {
-        if p.chars().all(|c| c.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
+    let name =
+        host.rsplit_once(':').map_or(host, |(h, p)| if p.chars().all(|c| c.is_ascii_digit()) { h } else { host });
     let name = name.trim_start_matches('[').trim_end_matches(']');
-    name == "localhost"
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn rewrite(repository: &str, rules: &BTreeMap<String, String>) -> String {
@@ -272,26 +250,15 @@ configs:
         let plain = r.endpoints("localhost:5000", "x").unwrap();
         assert_eq!(
             plain,
-            vec![Endpoint {
-                host: "localhost:5000".into(),
-                plain_http: true,
-                repository: "x".into(),
-                upstream: true
-            }]
+            vec![Endpoint { host: "localhost:5000".into(), plain_http: true, repository: "x".into(), upstream: true }]
         );
     }
 
     #[test]
     fn credentials_and_tls() {
         let r = Registries::parse(FILE).unwrap();
-        assert_eq!(
-            r.credentials("mirror.example.com").unwrap(),
-            Credentials::Basic("u".into(), "p".into())
-        );
-        assert_eq!(
-            r.credentials("other.example.com").unwrap(),
-            Credentials::Basic("u".into(), "p".into())
-        );
+        assert_eq!(r.credentials("mirror.example.com").unwrap(), Credentials::Basic("u".into(), "p".into()));
+        assert_eq!(r.credentials("other.example.com").unwrap(), Credentials::Basic("u".into(), "p".into()));
         assert_eq!(r.credentials("docker.io").unwrap(), Credentials::Anonymous);
         assert!(r.tls("other.example.com").unwrap().insecure_skip_verify);
     }

@@ -33,11 +33,7 @@ impl ImageService {
     /// The store in `<data-dir>/agent`, with mirrors and credentials from `registries`.
     pub fn new(agent_dir: &Path, registries: Registries) -> Result<ImageService> {
         let store = ImageStore::open(agent_dir)?;
-        Ok(ImageService {
-            puller: Puller::new(store.clone(), registries),
-            store,
-            airgap_dir: agent_dir.join("images"),
-        })
+        Ok(ImageService { puller: Puller::new(store.clone(), registries), store, airgap_dir: agent_dir.join("images") })
     }
 
     /// Makes sure `image` is present, pulling as `policy` says; returns it.
@@ -53,9 +49,7 @@ impl ImageService {
             (PullPolicy::Never, None) => {
                 bail!("image {image:?} is not present and the pull policy is Never")
             }
-            (PullPolicy::Always, _) | (PullPolicy::IfNotPresent, None) => {
-                self.pull(image, progress).await
-            }
+            (PullPolicy::Always, _) | (PullPolicy::IfNotPresent, None) => self.pull(image, progress).await,
         }
     }
 
@@ -117,10 +111,6 @@ impl ImageService {
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .context("image task failed")?
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.context("image task failed")?
 }

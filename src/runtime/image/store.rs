@@ -13,9 +13,7 @@ use nix::fcntl::{Flock, FlockArg};
 use super::content::ContentStore;
 use super::digest::Digest;
 use super::layers::LayerStore;
-use super::manifest::{
-    self, check_layer_media_type, descriptor_digest, Document, ImageConfigSummary,
-};
+use super::manifest::{self, check_layer_media_type, descriptor_digest, Document, ImageConfigSummary};
 use super::records::{ImageRecord, LayerRecord, Records};
 use super::reference::Reference;
 
@@ -92,23 +90,16 @@ impl ImageStore {
 
     /// The record, config and layer dirs of an image, unpacking any layer that is missing.
     pub fn resolve(&self, query: &str) -> Result<ResolvedImage> {
-        let record = self
-            .find(query)?
-            .with_context(|| format!("image {query:?} not found"))?;
+        let record = self.find(query)?.with_context(|| format!("image {query:?} not found"))?;
         let (_, config) = manifest::parse_config(&self.content.read_json_blob(&record.id)?)?;
         let mut layer_dirs = Vec::with_capacity(record.layers.len());
         for layer in &record.layers {
             if !self.layers.contains(&layer.diff_id) {
-                self.layers
-                    .ensure(&layer.diff_id, self.content.open_blob(&layer.digest)?)?;
+                self.layers.ensure(&layer.diff_id, self.content.open_blob(&layer.digest)?)?;
             }
             layer_dirs.push(self.layers.path(&layer.diff_id));
         }
-        Ok(ResolvedImage {
-            record,
-            config,
-            layer_dirs,
-        })
+        Ok(ResolvedImage { record, config, layer_dirs })
     }
 
     /// Registers the image whose manifest (or index, from which this host's platform is
@@ -129,20 +120,13 @@ impl ImageStore {
         let Document::Manifest(image_manifest) =
             manifest::parse_document(&self.content.read_json_blob(&manifest_digest)?)?
         else {
-            bail!(
-                "{manifest_digest} is an index inside an index; nested indexes are not supported"
-            );
+            bail!("{manifest_digest} is an index inside an index; nested indexes are not supported");
         };
         let config_digest = descriptor_digest(image_manifest.config())?;
-        let (config, summary) =
-            manifest::parse_config(&self.content.read_json_blob(&config_digest)?)
-                .with_context(|| format!("image config {config_digest}"))?;
+        let (config, summary) = manifest::parse_config(&self.content.read_json_blob(&config_digest)?)
+            .with_context(|| format!("image config {config_digest}"))?;
         if summary.os != "linux" {
-            bail!(
-                "image is for {}/{}, not linux",
-                summary.os,
-                summary.architecture
-            );
+            bail!("image is for {}/{}, not linux", summary.os, summary.architecture);
         }
         let diff_ids = manifest::diff_ids(&config)?;
         if diff_ids.len() != image_manifest.layers().len() {
@@ -157,37 +141,20 @@ impl ImageStore {
         for (descriptor, diff_id) in image_manifest.layers().iter().zip(diff_ids) {
             check_layer_media_type(descriptor.media_type())?;
             let digest = descriptor_digest(descriptor)?;
-            let stored = self
-                .content
-                .size(&digest)
-                .with_context(|| format!("layer blob {digest} is missing"))?;
+            let stored = self.content.size(&digest).with_context(|| format!("layer blob {digest} is missing"))?;
             if stored != descriptor.size() {
-                bail!(
-                    "layer blob {digest} has {stored} bytes, the manifest says {}",
-                    descriptor.size()
-                );
+                bail!("layer blob {digest} has {stored} bytes, the manifest says {}", descriptor.size());
             }
-            if self
-                .layers
-                .ensure(&diff_id, self.content.open_blob(&digest)?)?
-            {
+            if self.layers.ensure(&diff_id, self.content.open_blob(&digest)?)? {
                 created.layers.push(diff_id.clone());
             }
             size += stored;
-            layers.push(LayerRecord {
-                digest,
-                diff_id,
-                media_type: descriptor.media_type().to_string(),
-                size: stored,
-            });
+            layers.push(LayerRecord { digest, diff_id, media_type: descriptor.media_type().to_string(), size: stored });
         }
         let record = ImageRecord {
             id: config_digest,
             names: names.iter().map(|n| n.to_string()).collect(),
-            repo_digests: repository
-                .map(|r| r.with_digest(top.clone()).to_string())
-                .into_iter()
-                .collect(),
+            repo_digests: repository.map(|r| r.with_digest(top.clone()).to_string()).into_iter().collect(),
             manifest: manifest_digest,
             layers,
             size,
@@ -222,20 +189,11 @@ impl ImageStore {
     /// it removes the image. Content no image uses any more is deleted.
     pub fn remove(&self, query: &str) -> Result<ImageRecord> {
         let mut locked = self.records.lock()?;
-        let image = find_in(&locked.images, query)?
-            .with_context(|| format!("image {query:?} not found"))?
-            .clone();
-        let by_name = Reference::parse(query)
-            .ok()
-            .map(|r| r.to_string())
-            .filter(|n| image.names.contains(n));
+        let image = find_in(&locked.images, query)?.with_context(|| format!("image {query:?} not found"))?.clone();
+        let by_name = Reference::parse(query).ok().map(|r| r.to_string()).filter(|n| image.names.contains(n));
         match by_name {
             Some(name) if image.names.len() > 1 => {
-                let entry = locked
-                    .images
-                    .iter_mut()
-                    .find(|i| i.id == image.id)
-                    .expect("found above");
+                let entry = locked.images.iter_mut().find(|i| i.id == image.id).expect("found above");
                 entry.names.retain(|n| *n != name);
             }
             _ => locked.images.retain(|i| i.id != image.id),
@@ -258,9 +216,7 @@ impl ImageStore {
                 tracing::debug!("an import or pull is under way; garbage collection skipped");
                 return Ok(());
             }
-            Err((_, err)) => {
-                return Err(err).context("locking the image store for garbage collection")
-            }
+            Err((_, err)) => return Err(err).context("locking the image store for garbage collection"),
         };
         let (blobs, layers) = referenced(images, &self.layers_in_use()?);
         for blob in self.content.list()? {
@@ -281,20 +237,14 @@ impl ImageStore {
     }
 }
 
-fn referenced(
-    images: &[ImageRecord],
-    snapshot_layers: &[Digest],
-) -> (HashSet<Digest>, HashSet<Digest>) {
+fn referenced(images: &[ImageRecord], snapshot_layers: &[Digest]) -> (HashSet<Digest>, HashSet<Digest>) {
     let mut blobs = HashSet::new();
     let mut layers: HashSet<Digest> = snapshot_layers.iter().cloned().collect();
     for image in images {
         blobs.extend(image.blobs().cloned());
         // The index a repo digest names is kept so the image can be pushed or inspected again.
         for repo_digest in &image.repo_digests {
-            if let Some(d) = repo_digest
-                .rsplit_once('@')
-                .and_then(|(_, d)| d.parse().ok())
-            {
+            if let Some(d) = repo_digest.rsplit_once('@').and_then(|(_, d)| d.parse().ok()) {
                 blobs.insert(d);
             }
         }
@@ -311,11 +261,7 @@ fn find_in<'a>(images: &'a [ImageRecord], query: &str) -> Result<Option<&'a Imag
         let full = reference.to_string();
         let found = match reference.digest() {
             Some(_) => images.iter().find(|i| {
-                i.repo_digests.contains(
-                    &reference
-                        .with_digest(reference.digest().unwrap().clone())
-                        .to_string(),
-                )
+                i.repo_digests.contains(&reference.with_digest(reference.digest().unwrap().clone()).to_string())
             }),
             None => images.iter().find(|i| i.names.contains(&full)),
         };
@@ -325,17 +271,11 @@ fn find_in<'a>(images: &'a [ImageRecord], query: &str) -> Result<Option<&'a Imag
     }
     let hex = query.strip_prefix("sha256:").unwrap_or(query);
     if hex.len() >= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let matches: Vec<&ImageRecord> = images
-            .iter()
-            .filter(|i| i.id.hex().starts_with(hex))
-            .collect();
+        let matches: Vec<&ImageRecord> = images.iter().filter(|i| i.id.hex().starts_with(hex)).collect();
         return match matches.len() {
             0 => Ok(None),
             1 => Ok(Some(matches[0])),
-            _ => bail!(
-                "image ID prefix {hex:?} is ambiguous ({} images match)",
-                matches.len()
-            ),
+            _ => bail!("image ID prefix {hex:?} is ambiguous ({} images match)", matches.len()),
         };
     }
     Ok(None)

@@ -48,27 +48,19 @@ pub fn unpack_layer<'a>(
     let algorithm = expected_diff_id.map_or(super::digest::Algorithm::Sha256, |d| d.algorithm());
     let mut hashing = HashingReader::new(decompressed(blob).context("reading layer")?, algorithm);
     let root = open_dir(target)?;
-    apply_tar(&mut hashing, &root)
-        .with_context(|| format!("unpacking layer into {}", target.display()))?;
+    apply_tar(&mut hashing, &root).with_context(|| format!("unpacking layer into {}", target.display()))?;
     let (diff_id, uncompressed_size) = hashing.finish().context("reading the rest of the layer")?;
     if let Some(expected) = expected_diff_id {
         if &diff_id != expected {
             bail!("layer content does not match its diff ID: expected {expected}, got {diff_id}");
         }
     }
-    Ok(UnpackedLayer {
-        diff_id,
-        uncompressed_size,
-    })
+    Ok(UnpackedLayer { diff_id, uncompressed_size })
 }
 
 fn open_dir(path: &Path) -> Result<OwnedFd> {
-    let fd = nix::fcntl::open(
-        path,
-        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .with_context(|| format!("opening {}", path.display()))?;
+    let fd = nix::fcntl::open(path, OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+        .with_context(|| format!("opening {}", path.display()))?;
     // SAFETY: `open` just returned this descriptor and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
@@ -91,11 +83,7 @@ fn clean_path(raw: &Path) -> Result<PathBuf> {
 
 /// Opens `rel` (a directory) inside `root`, resolving every component as if `root` were `/`.
 fn open_in_root(root: &OwnedFd, rel: &Path) -> nix::Result<OwnedFd> {
-    let path: &Path = if rel.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        rel
-    };
+    let path: &Path = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
     let how = OpenHow::new()
         .flags(OFlag::O_DIRECTORY | OFlag::O_PATH | OFlag::O_CLOEXEC)
         .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
@@ -109,9 +97,7 @@ fn ensure_dir(root: &OwnedFd, rel: &Path) -> Result<OwnedFd> {
     match open_in_root(root, rel) {
         Ok(fd) => return Ok(fd),
         Err(Errno::ENOENT) => {}
-        Err(err) => {
-            return Err(err).with_context(|| format!("opening directory {}", rel.display()))
-        }
+        Err(err) => return Err(err).with_context(|| format!("opening directory {}", rel.display())),
     }
     let parent = ensure_dir(root, rel.parent().unwrap_or(Path::new("")))?;
     let name = rel.file_name().context("directory without a name")?;
@@ -151,23 +137,14 @@ fn fd_path(dir: &OwnedFd, name: &OsStr) -> PathBuf {
 
 fn remove_tree_at(dir: &OwnedFd, name: &OsStr) -> Result<()> {
     // remove_dir_all does not follow symlinks inside the tree.
-    std::fs::remove_dir_all(fd_path(dir, name))
-        .with_context(|| format!("removing directory {:?}", name))
+    std::fs::remove_dir_all(fd_path(dir, name)).with_context(|| format!("removing directory {:?}", name))
 }
 
 fn set_xattr(dir: &OwnedFd, name: &OsStr, key: &str, value: &[u8]) -> io::Result<()> {
     let path = CString::new(fd_path(dir, name).into_os_string().into_vec())?;
     let key = CString::new(key)?;
     // SAFETY: both strings are NUL-terminated and outlive the call; value is a valid slice.
-    let rc = unsafe {
-        libc::lsetxattr(
-            path.as_ptr(),
-            key.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    };
+    let rc = unsafe { libc::lsetxattr(path.as_ptr(), key.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
     if rc == 0 {
         Ok(())
     } else {
@@ -228,19 +205,8 @@ fn apply_tar(reader: &mut impl Read, root: &OwnedFd) -> Result<()> {
                 let (parent, _) = parent_and_name(root, &path)?;
                 let hidden = OsStr::new(hidden);
                 remove_existing(&parent, hidden)?;
-                mknodat(
-                    Some(parent.as_raw_fd()),
-                    hidden,
-                    SFlag::S_IFCHR,
-                    Mode::empty(),
-                    0,
-                )
-                .with_context(|| {
-                    format!(
-                        "creating whiteout for {}",
-                        path.with_file_name(hidden).display()
-                    )
-                })?;
+                mknodat(Some(parent.as_raw_fd()), hidden, SFlag::S_IFCHR, Mode::empty(), 0)
+                    .with_context(|| format!("creating whiteout for {}", path.with_file_name(hidden).display()))?;
                 continue;
             }
         }
@@ -248,8 +214,7 @@ fn apply_tar(reader: &mut impl Read, root: &OwnedFd) -> Result<()> {
         if path.as_os_str().is_empty() {
             // The layer root itself (`./`): only its mode and owner matter.
             if kind.is_dir() {
-                fchmod(root.as_raw_fd(), Mode::from_bits_truncate(owner.mode))
-                    .context("setting root mode")?;
+                fchmod(root.as_raw_fd(), Mode::from_bits_truncate(owner.mode)).context("setting root mode")?;
                 fchownat(
                     Some(root.as_raw_fd()),
                     ".",
@@ -268,25 +233,14 @@ fn apply_tar(reader: &mut impl Read, root: &OwnedFd) -> Result<()> {
             tar::EntryType::Directory => {
                 if !is_directory(&parent, name) {
                     remove_existing(&parent, name)?;
-                    mkdirat(
-                        Some(parent.as_raw_fd()),
-                        name,
-                        Mode::from_bits_truncate(0o700),
-                    )
-                    .with_context(context)?;
+                    mkdirat(Some(parent.as_raw_fd()), name, Mode::from_bits_truncate(0o700)).with_context(context)?;
                 }
                 dir_times.insert(path.clone(), owner.mtime);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 remove_existing(&parent, name)?;
                 let how = OpenHow::new()
-                    .flags(
-                        OFlag::O_CREAT
-                            | OFlag::O_EXCL
-                            | OFlag::O_WRONLY
-                            | OFlag::O_NOFOLLOW
-                            | OFlag::O_CLOEXEC,
-                    )
+                    .flags(OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
                     .mode(Mode::from_bits_truncate(0o600))
                     .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
                 let fd = openat2(parent.as_raw_fd(), name, how).with_context(context)?;
@@ -295,48 +249,27 @@ fn apply_tar(reader: &mut impl Read, root: &OwnedFd) -> Result<()> {
                 io::copy(&mut entry, &mut file).with_context(context)?;
             }
             tar::EntryType::Symlink => {
-                let target = entry
-                    .link_name()
-                    .context("reading symlink target")?
-                    .context("symlink without target")?;
+                let target = entry.link_name().context("reading symlink target")?.context("symlink without target")?;
                 remove_existing(&parent, name)?;
                 symlinkat(target.as_ref(), Some(parent.as_raw_fd()), name).with_context(context)?;
             }
             tar::EntryType::Link => {
-                let target = entry
-                    .link_name()
-                    .context("reading hard link target")?
-                    .context("hard link without target")?;
+                let target =
+                    entry.link_name().context("reading hard link target")?.context("hard link without target")?;
                 let target = clean_path(&target)?;
-                let target_name = target
-                    .file_name()
-                    .context("hard link target without a name")?;
+                let target_name = target.file_name().context("hard link target without a name")?;
                 let target_parent = open_in_root(root, target.parent().unwrap_or(Path::new("")))
-                    .with_context(|| {
-                        format!("hard link target {} is not in the layer", target.display())
-                    })?;
+                    .with_context(|| format!("hard link target {} is not in the layer", target.display()))?;
                 remove_existing(&parent, name)?;
-                linkat(
-                    Some(target_parent.as_raw_fd()),
-                    target_name,
-                    Some(parent.as_raw_fd()),
-                    name,
-                    AtFlags::empty(),
-                )
-                .with_context(|| format!("linking {} to {}", path.display(), target.display()))?;
+                linkat(Some(target_parent.as_raw_fd()), target_name, Some(parent.as_raw_fd()), name, AtFlags::empty())
+                    .with_context(|| format!("linking {} to {}", path.display(), target.display()))?;
                 // A hard link shares the inode (and so owner and mode) of its target.
                 continue;
             }
             tar::EntryType::Fifo => {
                 remove_existing(&parent, name)?;
-                mknodat(
-                    Some(parent.as_raw_fd()),
-                    name,
-                    SFlag::S_IFIFO,
-                    Mode::from_bits_truncate(0o600),
-                    0,
-                )
-                .with_context(context)?;
+                mknodat(Some(parent.as_raw_fd()), name, SFlag::S_IFIFO, Mode::from_bits_truncate(0o600), 0)
+                    .with_context(context)?;
             }
             tar::EntryType::Char | tar::EntryType::Block => {
                 tracing::debug!(path = %path.display(), "skipping device node in layer");
@@ -353,8 +286,7 @@ fn apply_tar(reader: &mut impl Read, root: &OwnedFd) -> Result<()> {
     }
     for (path, mtime) in dir_times {
         let (parent, name) = parent_and_name(root, &path)?;
-        set_mtime(&parent, name, mtime)
-            .with_context(|| format!("setting time of {}", path.display()))?;
+        set_mtime(&parent, name, mtime).with_context(|| format!("setting time of {}", path.display()))?;
     }
     Ok(())
 }
@@ -408,14 +340,7 @@ fn apply_metadata(
 
 fn set_mtime(parent: &OwnedFd, name: &OsStr, mtime: i64) -> Result<()> {
     let time = TimeSpec::new(mtime, 0);
-    utimensat(
-        Some(parent.as_raw_fd()),
-        name,
-        &time,
-        &time,
-        UtimensatFlags::NoFollowSymlink,
-    )
-    .context("setting mtime")
+    utimensat(Some(parent.as_raw_fd()), name, &time, &time, UtimensatFlags::NoFollowSymlink).context("setting mtime")
 }
 
 #[cfg(test)]
@@ -424,13 +349,7 @@ mod tests {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
     /// Appends an entry with exactly `name` (tar::Builder would refuse hostile names).
-    fn entry(
-        builder: &mut tar::Builder<Vec<u8>>,
-        name: &str,
-        kind: tar::EntryType,
-        link: Option<&str>,
-        data: &[u8],
-    ) {
+    fn entry(builder: &mut tar::Builder<Vec<u8>>, name: &str, kind: tar::EntryType, link: Option<&str>, data: &[u8]) {
         let mut header = tar::Header::new_old();
         let raw = &mut header.as_old_mut().name;
         raw[..name.len()].copy_from_slice(name.as_bytes());
@@ -474,27 +393,9 @@ mod tests {
         let data = layer(|b| {
             entry(b, "./etc/", tar::EntryType::Directory, None, b"");
             entry(b, "etc/hostname", tar::EntryType::Regular, None, b"box\n");
-            entry(
-                b,
-                "etc/alias",
-                tar::EntryType::Link,
-                Some("etc/hostname"),
-                b"",
-            );
-            entry(
-                b,
-                "etc/sym",
-                tar::EntryType::Symlink,
-                Some("/etc/hostname"),
-                b"",
-            );
-            entry(
-                b,
-                "var/lib/.wh..wh..opq",
-                tar::EntryType::Regular,
-                None,
-                b"",
-            );
+            entry(b, "etc/alias", tar::EntryType::Link, Some("etc/hostname"), b"");
+            entry(b, "etc/sym", tar::EntryType::Symlink, Some("/etc/hostname"), b"");
+            entry(b, "var/lib/.wh..wh..opq", tar::EntryType::Regular, None, b"");
             entry(b, "usr/.wh.games", tar::EntryType::Regular, None, b"");
             entry(b, "dev/null", tar::EntryType::Char, None, b"");
         });
@@ -512,22 +413,14 @@ mod tests {
             std::fs::metadata(root.join("etc/alias")).unwrap().ino(),
             std::fs::metadata(root.join("etc/hostname")).unwrap().ino()
         );
-        assert_eq!(
-            std::fs::read_link(root.join("etc/sym")).unwrap(),
-            Path::new("/etc/hostname")
-        );
+        assert_eq!(std::fs::read_link(root.join("etc/sym")).unwrap(), Path::new("/etc/hostname"));
         let whiteout = std::fs::symlink_metadata(root.join("usr/games")).unwrap();
         assert!(whiteout.file_type().is_char_device() && whiteout.rdev() == 0);
         let mut opaque = [0u8; 4];
         let path = CString::new(root.join("var/lib").into_os_string().into_vec()).unwrap();
         // SAFETY: valid NUL-terminated strings and a buffer of the length passed.
         let n = unsafe {
-            libc::lgetxattr(
-                path.as_ptr(),
-                c"trusted.overlay.opaque".as_ptr(),
-                opaque.as_mut_ptr().cast(),
-                4,
-            )
+            libc::lgetxattr(path.as_ptr(), c"trusted.overlay.opaque".as_ptr(), opaque.as_mut_ptr().cast(), 4)
         };
         assert_eq!(&opaque[..n as usize], b"y");
         assert!(!root.join("dev/null").exists(), "device nodes are skipped");
@@ -538,16 +431,8 @@ mod tests {
         let data = layer(|b| entry(b, "a", tar::EntryType::Regular, None, b"x"));
         let compressed = zstd::encode_all(&data[..], 1).unwrap();
         let parent = tempfile::tempdir().unwrap();
-        let err = unpack_layer(
-            &compressed[..],
-            parent.path(),
-            Some(&Digest::sha256_of(b"other")),
-        )
-        .unwrap_err();
-        assert!(
-            format!("{err:#}").contains("does not match its diff ID"),
-            "{err:#}"
-        );
+        let err = unpack_layer(&compressed[..], parent.path(), Some(&Digest::sha256_of(b"other"))).unwrap_err();
+        assert!(format!("{err:#}").contains("does not match its diff ID"), "{err:#}");
         let ok = tempfile::tempdir().unwrap();
         unpack_layer(&compressed[..], ok.path(), Some(&Digest::sha256_of(&data))).unwrap();
         assert_eq!(std::fs::read(ok.path().join("a")).unwrap(), b"x");
@@ -568,20 +453,9 @@ mod tests {
     fn absolute_paths_are_refused() {
         let parent = tempfile::tempdir().unwrap();
         let victim = parent.path().join("victim");
-        let data = layer(|b| {
-            entry(
-                b,
-                victim.to_str().unwrap(),
-                tar::EntryType::Regular,
-                None,
-                b"x",
-            )
-        });
+        let data = layer(|b| entry(b, victim.to_str().unwrap(), tar::EntryType::Regular, None, b"x"));
         std::fs::create_dir(parent.path().join("layer")).unwrap();
-        let err = format!(
-            "{:#}",
-            unpack_layer(&data[..], &parent.path().join("layer"), None).unwrap_err()
-        );
+        let err = format!("{:#}", unpack_layer(&data[..], &parent.path().join("layer"), None).unwrap_err());
         assert!(err.contains("absolute path"), "{err}");
         assert!(!victim.exists());
     }
@@ -592,25 +466,15 @@ mod tests {
         let outside_dir = parent.path().join("outside");
         std::fs::create_dir(&outside_dir).unwrap();
         let absolute = outside_dir.to_str().unwrap().to_string();
-        for (target, through) in [
-            (absolute.as_str(), "link/pwned"),
-            ("../../outside", "link/pwned"),
-        ] {
+        for (target, through) in [(absolute.as_str(), "link/pwned"), ("../../outside", "link/pwned")] {
             let data = layer(|b| {
                 entry(b, "link", tar::EntryType::Symlink, Some(target), b"");
                 entry(b, through, tar::EntryType::Regular, None, b"x");
             });
             let layer_dir = tempfile::tempdir_in(parent.path()).unwrap();
-            let err = format!(
-                "{:#}",
-                unpack_layer(&data[..], layer_dir.path(), None).unwrap_err()
-            );
+            let err = format!("{:#}", unpack_layer(&data[..], layer_dir.path(), None).unwrap_err());
             assert!(err.contains("not a directory inside the layer"), "{err}");
-            assert_eq!(
-                std::fs::read_dir(&outside_dir).unwrap().count(),
-                0,
-                "nothing written outside"
-            );
+            assert_eq!(std::fs::read_dir(&outside_dir).unwrap().count(), 0, "nothing written outside");
         }
     }
 
@@ -620,31 +484,13 @@ mod tests {
             entry(b, "real/", tar::EntryType::Directory, None, b"");
             entry(b, "alias", tar::EntryType::Symlink, Some("/real"), b"");
             entry(b, "alias/file", tar::EntryType::Regular, None, b"x");
-            entry(
-                b,
-                "file",
-                tar::EntryType::Symlink,
-                Some("../outside/target"),
-                b"",
-            );
-            entry(
-                b,
-                "file",
-                tar::EntryType::Regular,
-                None,
-                b"replaces the symlink",
-            );
+            entry(b, "file", tar::EntryType::Symlink, Some("../outside/target"), b"");
+            entry(b, "file", tar::EntryType::Regular, None, b"replaces the symlink");
         });
         let (dir, result) = unpack(&data);
         result.unwrap();
-        assert_eq!(
-            std::fs::read(dir.path().join("layer/real/file")).unwrap(),
-            b"x"
-        );
-        assert_eq!(
-            std::fs::read(dir.path().join("layer/file")).unwrap(),
-            b"replaces the symlink"
-        );
+        assert_eq!(std::fs::read(dir.path().join("layer/real/file")).unwrap(), b"x");
+        assert_eq!(std::fs::read(dir.path().join("layer/file")).unwrap(), b"replaces the symlink");
         assert!(outside(dir.path()).is_empty());
     }
 
@@ -653,15 +499,7 @@ mod tests {
         let parent = tempfile::tempdir().unwrap();
         let secret = parent.path().join("secret");
         std::fs::write(&secret, b"s").unwrap();
-        let data = layer(|b| {
-            entry(
-                b,
-                "stolen",
-                tar::EntryType::Link,
-                Some(secret.to_str().unwrap()),
-                b"",
-            )
-        });
+        let data = layer(|b| entry(b, "stolen", tar::EntryType::Link, Some(secret.to_str().unwrap()), b""));
         std::fs::create_dir(parent.path().join("layer")).unwrap();
         let err = unpack_layer(&data[..], &parent.path().join("layer"), None).unwrap_err();
         assert!(format!("{err:#}").contains("absolute path"), "{err:#}");

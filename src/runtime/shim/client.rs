@@ -49,26 +49,18 @@ pub struct AttachHandle {
 
 impl ShimClient {
     pub fn new(socket: &Path) -> ShimClient {
-        ShimClient {
-            socket: socket.to_path_buf(),
-        }
+        ShimClient { socket: socket.to_path_buf() }
     }
 
     fn connect(&self) -> Result<UnixStream> {
-        let conn = super::socket_path::connect(&self.socket).with_context(|| {
-            format!("connecting to the pod's shim at {}", self.socket.display())
-        })?;
+        let conn = super::socket_path::connect(&self.socket)
+            .with_context(|| format!("connecting to the pod's shim at {}", self.socket.display()))?;
         conn.set_read_timeout(Some(REQUEST_TIMEOUT))?;
         conn.set_write_timeout(Some(REQUEST_TIMEOUT))?;
         Ok(conn)
     }
 
-    fn exchange(
-        &self,
-        conn: &UnixStream,
-        request: &Request,
-        fds: &[i32],
-    ) -> Result<(Response, Vec<OwnedFd>)> {
+    fn exchange(&self, conn: &UnixStream, request: &Request, fds: &[i32]) -> Result<(Response, Vec<OwnedFd>)> {
         protocol::send(conn, request, fds).context("sending request to the shim")?;
         match protocol::recv::<Response>(conn).context("reading the shim's answer")? {
             Some((Response::Error { message }, _)) => Err(anyhow!(message)),
@@ -115,27 +107,14 @@ impl ShimClient {
     pub fn stop(&self, id: &str, timeout: Duration) -> Result<()> {
         let conn = self.connect()?;
         conn.set_read_timeout(Some(timeout + REQUEST_TIMEOUT))?;
-        match self
-            .exchange(
-                &conn,
-                &Request::Stop {
-                    id: id.to_string(),
-                    timeout_secs: timeout.as_secs(),
-                },
-                &[],
-            )?
-            .0
-        {
+        match self.exchange(&conn, &Request::Stop { id: id.to_string(), timeout_secs: timeout.as_secs() }, &[])?.0 {
             Response::Ok => Ok(()),
             other => bail!("unexpected answer from the shim: {other:?}"),
         }
     }
 
     pub fn kill(&self, id: &str, signal: i32) -> Result<()> {
-        self.ok(&Request::Kill {
-            id: id.to_string(),
-            signal,
-        })
+        self.ok(&Request::Kill { id: id.to_string(), signal })
     }
 
     pub fn remove(&self, id: &str) -> Result<()> {
@@ -174,26 +153,18 @@ impl ShimClient {
         }
         let (answer, mut received) = self.exchange(&conn, &Request::Exec(request), &fds)?;
         match answer {
-            Response::ExecStarted { pid } => Ok(ExecHandle {
-                pid,
-                pty_master: received.pop(),
-                conn,
-            }),
+            Response::ExecStarted { pid } => Ok(ExecHandle { pid, pty_master: received.pop(), conn }),
             other => bail!("unexpected answer from the shim: {other:?}"),
         }
     }
 
     pub fn attach(&self, id: &str) -> Result<AttachHandle> {
         let conn = self.connect()?;
-        let (answer, mut received) =
-            self.exchange(&conn, &Request::Attach { id: id.to_string() }, &[])?;
+        let (answer, mut received) = self.exchange(&conn, &Request::Attach { id: id.to_string() }, &[])?;
         match answer {
             Response::Attached { .. } => {
                 conn.set_read_timeout(None)?;
-                Ok(AttachHandle {
-                    stdin: received.pop(),
-                    output: conn,
-                })
+                Ok(AttachHandle { stdin: received.pop(), output: conn })
             }
             other => bail!("unexpected answer from the shim: {other:?}"),
         }
@@ -227,10 +198,7 @@ pub fn spawn(exe: &Path, run_dir: &Path, sandbox_id: &str, hostname: &str) -> Re
         .with_context(|| format!("starting {} shim", exe.display()))?;
     if !output.status.success() {
         let message = String::from_utf8_lossy(&output.stderr);
-        bail!(
-            "the pod's shim failed to start: {}",
-            message.trim().trim_start_matches("onebin: ")
-        );
+        bail!("the pod's shim failed to start: {}", message.trim().trim_start_matches("onebin: "));
     }
     Ok(())
 }

@@ -64,8 +64,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
 /// A listening socket for libcontainer's console handover, at a fresh path in `dir`.
 fn console_socket(dir: &Path) -> Result<(UnixListener, PathBuf)> {
     let path = dir.join(format!("console-{:016x}.sock", rand::random::<u64>()));
-    let listener =
-        super::socket_path::bind(&path).with_context(|| format!("binding {}", path.display()))?;
+    let listener = super::socket_path::bind(&path).with_context(|| format!("binding {}", path.display()))?;
     Ok((listener, path))
 }
 
@@ -77,10 +76,7 @@ fn receive_pty_master(listener: &UnixListener, path: &Path) -> Result<OwnedFd> {
         let conn = loop {
             match listener.accept() {
                 Ok((conn, _)) => break conn,
-                Err(err)
-                    if err.kind() == std::io::ErrorKind::WouldBlock
-                        && Instant::now() < deadline =>
-                {
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(1))
                 }
                 Err(err) => return Err(anyhow!("waiting for the container's terminal: {err}")),
@@ -101,12 +97,7 @@ fn receive_fd(conn: &UnixStream) -> Result<OwnedFd> {
     let mut buf = [0u8; 4096];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
     let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut cmsg),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )?;
+    let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC)?;
     for c in msg.cmsgs()? {
         if let ControlMessageOwned::ScmRights(fds) = c {
             if let Some(&fd) = fds.first() {
@@ -119,20 +110,14 @@ fn receive_fd(conn: &UnixStream) -> Result<OwnedFd> {
 }
 
 fn builder(id: &str, state_root: &Path) -> Result<ContainerBuilder> {
-    ContainerBuilder::new(id.to_string(), SyscallType::Linux)
-        .with_root_path(state_root)
-        .map_err(|e| anyhow!("{e}"))
+    ContainerBuilder::new(id.to_string(), SyscallType::Linux).with_root_path(state_root).map_err(|e| anyhow!("{e}"))
 }
 
 impl Managed {
     /// Creates the container (its init waits for `start`), wiring stdio to pipes or a pty.
     pub fn create(request: CreateRequest, state_root: &Path, scratch: &Path) -> Result<Managed> {
-        let log = LogWriter::open(
-            &request.log_path,
-            request.log_max_size,
-            request.log_max_files,
-        )
-        .with_context(|| format!("opening log {}", request.log_path.display()))?;
+        let log = LogWriter::open(&request.log_path, request.log_max_size, request.log_max_files)
+            .with_context(|| format!("opening log {}", request.log_path.display()))?;
         let mut builder = builder(&request.id, state_root)?;
         let mut outputs = Vec::new();
         let mut stdin = None;
@@ -144,14 +129,8 @@ impl Managed {
             let (out_read, out_write) = pipe()?;
             let (err_read, err_write) = pipe()?;
             builder = builder.with_stdout(out_write).with_stderr(err_write);
-            outputs.push(Output {
-                fd: out_read,
-                stream: Stream::Stdout,
-            });
-            outputs.push(Output {
-                fd: err_read,
-                stream: Stream::Stderr,
-            });
+            outputs.push(Output { fd: out_read, stream: Stream::Stdout });
+            outputs.push(Output { fd: err_read, stream: Stream::Stderr });
             if request.stdin {
                 let (in_read, in_write) = pipe()?;
                 builder = builder.with_stdin(in_read);
@@ -180,14 +159,9 @@ impl Managed {
                 if request.stdin {
                     stdin = Some(master.try_clone()?);
                 }
-                outputs.push(Output {
-                    fd: master,
-                    stream: Stream::Stdout,
-                });
+                outputs.push(Output { fd: master, stream: Stream::Stdout });
             }
-            outputs
-                .iter()
-                .try_for_each(|output| nonblocking(&output.fd))
+            outputs.iter().try_for_each(|output| nonblocking(&output.fd))
         })();
         if let Err(err) = wired {
             // Its init waits for a start that will not come; take it down with its cgroup.
@@ -220,15 +194,9 @@ impl Managed {
 
     pub fn start(&mut self) -> Result<()> {
         if self.state.status != ContainerStatus::Created {
-            bail!(
-                "container {} is {}, not Created",
-                self.state.id,
-                self.state.status.as_str()
-            );
+            bail!("container {} is {}, not Created", self.state.id, self.state.status.as_str());
         }
-        self.container
-            .start()
-            .map_err(|e| anyhow!("starting container: {e}"))?;
+        self.container.start().map_err(|e| anyhow!("starting container: {e}"))?;
         self.state.status = ContainerStatus::Running;
         self.state.started_at = Some(Timestamp::now());
         self.save_state();
@@ -236,10 +204,7 @@ impl Managed {
     }
 
     pub fn is_live(&self) -> bool {
-        matches!(
-            self.state.status,
-            ContainerStatus::Created | ContainerStatus::Running
-        )
+        matches!(self.state.status, ContainerStatus::Created | ContainerStatus::Running)
     }
 
     /// Signals the container's init process.
@@ -255,9 +220,7 @@ impl Managed {
     pub fn kill_all(&mut self) -> Result<()> {
         self.signal(Signal::SIGKILL)?;
         if self.is_live() {
-            self.container
-                .kill(Signal::SIGKILL, true)
-                .map_err(|e| anyhow!("killing container: {e}"))?;
+            self.container.kill(Signal::SIGKILL, true).map_err(|e| anyhow!("killing container: {e}"))?;
         }
         Ok(())
     }
@@ -283,9 +246,7 @@ impl Managed {
     /// Deletes what libcontainer made (state dir, cgroup). The process must be gone.
     pub fn delete(mut self) -> Result<()> {
         self.drain_outputs();
-        self.container
-            .delete(true)
-            .map_err(|e| anyhow!("deleting container: {e}"))
+        self.container.delete(true).map_err(|e| anyhow!("deleting container: {e}"))
     }
 
     /// Copies what is readable from output `index` into the log and to attached clients.
@@ -302,11 +263,7 @@ impl Managed {
                         tracing::warn!(id = %self.state.id, "writing log: {err}");
                     }
                     let frame = protocol::encode_frame(
-                        if stream == Stream::Stdout {
-                            STREAM_STDOUT
-                        } else {
-                            STREAM_STDERR
-                        },
+                        if stream == Stream::Stdout { STREAM_STDOUT } else { STREAM_STDERR },
                         &buf[..n],
                     );
                     for client in &mut self.attached {
@@ -349,15 +306,12 @@ impl Managed {
                 match nix::sys::socket::send(
                     client.conn.as_raw_fd(),
                     &client.backlog,
-                    nix::sys::socket::MsgFlags::MSG_DONTWAIT
-                        | nix::sys::socket::MsgFlags::MSG_NOSIGNAL,
+                    nix::sys::socket::MsgFlags::MSG_DONTWAIT | nix::sys::socket::MsgFlags::MSG_NOSIGNAL,
                 ) {
                     Ok(n) => {
                         client.backlog.drain(..n);
                     }
-                    Err(nix::errno::Errno::EAGAIN) => {
-                        return client.backlog.len() <= MAX_ATTACH_BACKLOG
-                    }
+                    Err(nix::errno::Errno::EAGAIN) => return client.backlog.len() <= MAX_ATTACH_BACKLOG,
                     Err(nix::errno::Errno::EINTR) => {}
                     Err(_) => return false,
                 }
@@ -370,22 +324,13 @@ impl Managed {
     pub fn attach(&mut self, conn: UnixStream) -> Result<()> {
         let stdin_fd = self.stdin.as_ref().map(|fd| fd.try_clone()).transpose()?;
         let fds: Vec<i32> = stdin_fd.iter().map(|fd| fd.as_raw_fd()).collect();
-        protocol::send(
-            &conn,
-            &protocol::Response::Attached {
-                has_stdin: stdin_fd.is_some(),
-            },
-            &fds,
-        )?;
+        protocol::send(&conn, &protocol::Response::Attached { has_stdin: stdin_fd.is_some() }, &fds)?;
         if self.request.stdin_once && !self.request.tty {
             // The client's copy is now the only writer: its close is the container's EOF.
             self.stdin = None;
         }
         conn.set_nonblocking(true)?;
-        self.attached.push(Attached {
-            conn,
-            backlog: Vec::new(),
-        });
+        self.attached.push(Attached { conn, backlog: Vec::new() });
         Ok(())
     }
 
@@ -403,18 +348,11 @@ impl Managed {
         stdio: Vec<OwnedFd>,
     ) -> Result<(i32, Option<OwnedFd>)> {
         if self.state.status != ContainerStatus::Running {
-            bail!(
-                "container {} is {}, not Running",
-                self.state.id,
-                self.state.status.as_str()
-            );
+            bail!("container {} is {}, not Running", self.state.id, self.state.status.as_str());
         }
-        let spec = oci_spec::runtime::Spec::load(self.request.bundle.join("config.json"))
-            .context("reading container spec")?;
-        let mut process = spec
-            .process()
-            .clone()
-            .context("container spec has no process")?;
+        let spec =
+            oci_spec::runtime::Spec::load(self.request.bundle.join("config.json")).context("reading container spec")?;
+        let mut process = spec.process().clone().context("container spec has no process")?;
         let mut env = process.env().clone().unwrap_or_default();
         for entry in &request.env {
             let name = entry.split('=').next().unwrap_or_default();
@@ -430,8 +368,7 @@ impl Managed {
             process.set_cwd(PathBuf::from(cwd));
         }
         let process_file = scratch.join(format!("exec-{:016x}.json", rand::random::<u64>()));
-        fs::write(&process_file, serde_json::to_vec(&process)?)
-            .context("writing exec process spec")?;
+        fs::write(&process_file, serde_json::to_vec(&process)?).context("writing exec process spec")?;
         let mut builder = builder(&self.state.id, state_root)?;
         let console = if request.tty {
             let (listener, path) = console_socket(scratch)?;
@@ -439,23 +376,14 @@ impl Managed {
             Some((listener, path))
         } else {
             let mut stdio = stdio.into_iter();
-            let (Some(stdin), Some(stdout), Some(stderr)) =
-                (stdio.next(), stdio.next(), stdio.next())
-            else {
+            let (Some(stdin), Some(stdout), Some(stderr)) = (stdio.next(), stdio.next(), stdio.next()) else {
                 let _ = fs::remove_file(&process_file);
                 bail!("a non-TTY exec needs stdin, stdout and stderr descriptors");
             };
-            builder = builder
-                .with_stdin(stdin)
-                .with_stdout(stdout)
-                .with_stderr(stderr);
+            builder = builder.with_stdin(stdin).with_stdout(stdout).with_stderr(stderr);
             None
         };
-        let result = builder
-            .as_tenant()
-            .with_process(Some(&process_file))
-            .with_detach(true)
-            .build();
+        let result = builder.as_tenant().with_process(Some(&process_file)).with_detach(true).build();
         let _ = fs::remove_file(&process_file);
         let pid = match result {
             Ok(pid) => pid.as_raw(),
@@ -477,14 +405,12 @@ impl Managed {
     /// this shim is gone.
     fn save_state(&self) {
         let path = self.request.bundle.join("state.json");
-        let result = serde_json::to_vec(&self.state)
-            .map_err(anyhow::Error::from)
-            .and_then(|data| {
-                let temp = path.with_extension("json.tmp");
-                fs::write(&temp, data)?;
-                fs::rename(&temp, &path)?;
-                Ok(())
-            });
+        let result = serde_json::to_vec(&self.state).map_err(anyhow::Error::from).and_then(|data| {
+            let temp = path.with_extension("json.tmp");
+            fs::write(&temp, data)?;
+            fs::rename(&temp, &path)?;
+            Ok(())
+        });
         if let Err(err) = result {
             tracing::warn!(id = %self.state.id, "saving state: {err:#}");
         }

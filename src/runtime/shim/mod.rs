@@ -40,11 +40,7 @@ pub struct ShimOptions {
 /// The namespaces the shim holds for the pod, and where each is bind-mounted.
 fn namespace_mounts(paths: &RuntimePaths, sandbox_id: &str) -> [(&'static str, PathBuf); 3] {
     let dir = paths.sandbox_run_dir(sandbox_id);
-    [
-        ("net", paths.netns(sandbox_id)),
-        ("ipc", dir.join("ns/ipc")),
-        ("uts", dir.join("ns/uts")),
-    ]
+    [("net", paths.netns(sandbox_id)), ("ipc", dir.join("ns/ipc")), ("uts", dir.join("ns/uts"))]
 }
 
 /// Entry point of `onebin shim`. Returns in the original process once the daemon is ready
@@ -57,9 +53,7 @@ pub fn run(options: ShimOptions) -> Result<()> {
         ForkResult::Parent { .. } => {
             drop(ready_write);
             let mut message = String::new();
-            File::from(ready_read)
-                .read_to_string(&mut message)
-                .context("waiting for the shim")?;
+            File::from(ready_read).read_to_string(&mut message).context("waiting for the shim")?;
             match message.strip_prefix("ready") {
                 Some(_) => Ok(()),
                 None if message.is_empty() => bail!("the shim died while starting"),
@@ -88,19 +82,13 @@ pub fn run(options: ShimOptions) -> Result<()> {
 fn daemon(options: &ShimOptions, ready: &mut Option<File>) -> Result<()> {
     setsid().context("setsid")?;
     std::env::set_current_dir("/")?;
-    let devnull = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")?;
+    let devnull = fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
     for fd in 0..3 {
         nix::unistd::dup2(devnull.as_raw_fd(), fd).context("redirecting stdio")?;
     }
     // SAFETY: prctl with these arguments only sets a flag on this process.
     if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
-        bail!(
-            "becoming child subreaper: {}",
-            std::io::Error::last_os_error()
-        );
+        bail!("becoming child subreaper: {}", std::io::Error::last_os_error());
     }
 
     let paths = RuntimePaths::new(Path::new("/nonexistent"), &options.run_dir);
@@ -121,16 +109,10 @@ fn daemon(options: &ShimOptions, ready: &mut Option<File>) -> Result<()> {
     result
 }
 
-fn serve(
-    options: &ShimOptions,
-    dir: &Path,
-    namespaces: &[(&str, PathBuf)],
-    ready: &mut Option<File>,
-) -> Result<()> {
+fn serve(options: &ShimOptions, dir: &Path, namespaces: &[(&str, PathBuf)], ready: &mut Option<File>) -> Result<()> {
     unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS)
         .context("creating pod namespaces")?;
-    nix::unistd::sethostname(&options.hostname)
-        .with_context(|| format!("setting hostname {:?}", options.hostname))?;
+    nix::unistd::sethostname(&options.hostname).with_context(|| format!("setting hostname {:?}", options.hostname))?;
     loopback_up().context("bringing up the pod's loopback interface")?;
     for (kind, target) in namespaces {
         if let Some(parent) = target.parent() {
@@ -138,21 +120,14 @@ fn serve(
         }
         File::create(target).with_context(|| format!("creating {}", target.display()))?;
         let source = format!("/proc/self/ns/{kind}");
-        mount(
-            Some(source.as_str()),
-            target,
-            None::<&str>,
-            MsFlags::MS_BIND,
-            None::<&str>,
-        )
-        .with_context(|| format!("bind-mounting the {kind} namespace at {}", target.display()))?;
+        mount(Some(source.as_str()), target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .with_context(|| format!("bind-mounting the {kind} namespace at {}", target.display()))?;
     }
 
     let wakeup = signals::Wakeup::install()?;
     let socket = dir.join("shim.sock");
     let _ = fs::remove_file(&socket);
-    let listener =
-        socket_path::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
+    let listener = socket_path::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
     fs::write(dir.join("shim.pid"), std::process::id().to_string())?;
     let state_root = dir.join("state");
     fs::create_dir_all(&state_root)?;
@@ -210,11 +185,7 @@ fn init_logging(path: &Path) {
         .with_default(tracing::Level::WARN)
         .with_target("onebin", tracing::Level::INFO);
     let _ = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(file)),
-        )
+        .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(std::sync::Mutex::new(file)))
         .with(filter)
         .try_init();
 }

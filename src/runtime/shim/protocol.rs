@@ -140,23 +140,11 @@ pub fn send<T: Serialize>(stream: &UnixStream, message: &T, fds: &[RawFd]) -> io
 pub fn send_bytes(stream: &UnixStream, data: &[u8], fds: &[RawFd]) -> io::Result<()> {
     let rights = [ControlMessage::ScmRights(fds)];
     let control: &[ControlMessage] = if fds.is_empty() { &[] } else { &rights };
-    let mut sent = sendmsg::<()>(
-        stream.as_raw_fd(),
-        &[IoSlice::new(data)],
-        control,
-        MsgFlags::MSG_NOSIGNAL,
-        None,
-    )
-    .map_err(io::Error::from)?;
-    while sent < data.len() {
-        sent += sendmsg::<()>(
-            stream.as_raw_fd(),
-            &[IoSlice::new(&data[sent..])],
-            &[],
-            MsgFlags::MSG_NOSIGNAL,
-            None,
-        )
+    let mut sent = sendmsg::<()>(stream.as_raw_fd(), &[IoSlice::new(data)], control, MsgFlags::MSG_NOSIGNAL, None)
         .map_err(io::Error::from)?;
+    while sent < data.len() {
+        sent += sendmsg::<()>(stream.as_raw_fd(), &[IoSlice::new(&data[sent..])], &[], MsgFlags::MSG_NOSIGNAL, None)
+            .map_err(io::Error::from)?;
     }
     Ok(())
 }
@@ -169,20 +157,12 @@ pub fn recv<T: DeserializeOwned>(stream: &UnixStream) -> io::Result<Option<(T, V
     let mut cmsg = nix::cmsg_space!([RawFd; MAX_FDS]);
     let received = {
         let mut iov = [IoSliceMut::new(&mut header)];
-        let msg = recvmsg::<()>(
-            stream.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        )
-        .map_err(io::Error::from)?;
+        let msg = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC)
+            .map_err(io::Error::from)?;
         for c in msg.cmsgs().map_err(io::Error::from)? {
             if let ControlMessageOwned::ScmRights(raw) = c {
                 // SAFETY: the kernel just installed these descriptors in our table for us.
-                fds.extend(
-                    raw.into_iter()
-                        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
-                );
+                fds.extend(raw.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
             }
         }
         msg.bytes
@@ -194,15 +174,11 @@ pub fn recv<T: DeserializeOwned>(stream: &UnixStream) -> io::Result<Option<(T, V
     reader.read_exact(&mut header[received..])?;
     let len = u32::from_be_bytes(header) as usize;
     if len > MAX_MESSAGE {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("message of {len} bytes is too large"),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("message of {len} bytes is too large")));
     }
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body)?;
-    let message =
-        serde_json::from_slice(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let message = serde_json::from_slice(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     Ok(Some((message, fds)))
 }
 
@@ -234,17 +210,11 @@ pub fn read_frame(reader: &mut impl Read) -> io::Result<Option<AttachFrame>> {
     }
     let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
     if len > MAX_MESSAGE {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "attach frame too large",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "attach frame too large"));
     }
     let mut data = vec![0u8; len];
     reader.read_exact(&mut data)?;
-    Ok(Some(AttachFrame {
-        stream: header[0],
-        data,
-    }))
+    Ok(Some(AttachFrame { stream: header[0], data }))
 }
 
 #[cfg(test)]
@@ -255,12 +225,7 @@ mod tests {
     fn messages_carry_fds() {
         let (a, b) = UnixStream::pair().unwrap();
         let (r, w) = nix::unistd::pipe().unwrap();
-        send(
-            &a,
-            &Request::Start { id: "c1".into() },
-            &[r.as_raw_fd(), w.as_raw_fd()],
-        )
-        .unwrap();
+        send(&a, &Request::Start { id: "c1".into() }, &[r.as_raw_fd(), w.as_raw_fd()]).unwrap();
         let (request, fds): (Request, _) = recv(&b).unwrap().unwrap();
         assert!(matches!(request, Request::Start { id } if id == "c1"));
         assert_eq!(fds.len(), 2);
@@ -277,13 +242,7 @@ mod tests {
         let mut buf = Vec::new();
         buf.extend_from_slice(&encode_frame(STREAM_STDERR, b"oops"));
         let mut reader = &buf[..];
-        assert_eq!(
-            read_frame(&mut reader).unwrap(),
-            Some(AttachFrame {
-                stream: 2,
-                data: b"oops".to_vec()
-            })
-        );
+        assert_eq!(read_frame(&mut reader).unwrap(), Some(AttachFrame { stream: 2, data: b"oops".to_vec() }));
         assert_eq!(read_frame(&mut reader).unwrap(), None);
     }
 }

@@ -78,12 +78,7 @@ fn exit_code(status: WaitStatus) -> Option<(i32, i32)> {
 }
 
 impl Server {
-    pub fn new(
-        listener: UnixListener,
-        wakeup: Wakeup,
-        state_root: PathBuf,
-        scratch: PathBuf,
-    ) -> Server {
+    pub fn new(listener: UnixListener, wakeup: Wakeup, state_root: PathBuf, scratch: PathBuf) -> Server {
         Server {
             listener,
             wakeup,
@@ -101,20 +96,14 @@ impl Server {
     pub fn run(&mut self) -> Result<()> {
         self.listener.set_nonblocking(true)?;
         loop {
-            let Ready {
-                sources,
-                clients: mut ready_clients,
-            } = self.wait()?;
+            let Ready { sources, clients: mut ready_clients } = self.wait()?;
             for (token, events) in sources {
                 self.handle(token, events);
             }
             // Taken out highest index first, so each swap_remove moves only a client that
             // is not ready into the freed slot.
             ready_clients.sort_unstable_by(|a, b| b.cmp(a));
-            let conns: Vec<UnixStream> = ready_clients
-                .into_iter()
-                .map(|i| self.clients.swap_remove(i))
-                .collect();
+            let conns: Vec<UnixStream> = ready_clients.into_iter().map(|i| self.clients.swap_remove(i)).collect();
             for conn in conns {
                 self.serve_client(conn);
             }
@@ -131,11 +120,7 @@ impl Server {
 
     /// Polls; returns the ready event sources and, apart, the indexes of ready clients.
     fn wait(&self) -> Result<Ready> {
-        let mut fds: Vec<PollFd<'_>> = self
-            .clients
-            .iter()
-            .map(|c| PollFd::new(c.as_fd(), PollFlags::POLLIN))
-            .collect();
+        let mut fds: Vec<PollFd<'_>> = self.clients.iter().map(|c| PollFd::new(c.as_fd(), PollFlags::POLLIN)).collect();
         let clients = fds.len();
         let mut tokens = vec![Token::Wakeup, Token::Listener];
         fds.push(PollFd::new(self.wakeup.fd().as_fd(), PollFlags::POLLIN));
@@ -157,29 +142,18 @@ impl Server {
             .min()
             .map(|at| at.saturating_duration_since(Instant::now()))
             .map_or(PollTimeout::NONE, |d| {
-                PollTimeout::try_from(d.as_millis().min(60_000) as i32 + 1)
-                    .unwrap_or(PollTimeout::NONE)
+                PollTimeout::try_from(d.as_millis().min(60_000) as i32 + 1).unwrap_or(PollTimeout::NONE)
             });
         match poll(&mut fds, timeout) {
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(err) => return Err(err).context("poll"),
         }
         let ready = |fd: &PollFd<'_>| fd.revents().filter(|r| !r.is_empty());
-        let ready_clients = fds[..clients]
-            .iter()
-            .enumerate()
-            .filter(|(_, fd)| ready(fd).is_some())
-            .map(|(i, _)| i)
-            .collect();
-        let ready_sources = tokens
-            .into_iter()
-            .zip(&fds[clients..])
-            .filter_map(|(token, fd)| ready(fd).map(|r| (token, r)))
-            .collect();
-        Ok(Ready {
-            sources: ready_sources,
-            clients: ready_clients,
-        })
+        let ready_clients =
+            fds[..clients].iter().enumerate().filter(|(_, fd)| ready(fd).is_some()).map(|(i, _)| i).collect();
+        let ready_sources =
+            tokens.into_iter().zip(&fds[clients..]).filter_map(|(token, fd)| ready(fd).map(|r| (token, r))).collect();
+        Ok(Ready { sources: ready_sources, clients: ready_clients })
     }
 
     fn handle(&mut self, token: Token, events: PollFlags) {
@@ -258,26 +232,14 @@ impl Server {
     }
 
     fn container(&mut self, id: &str) -> Result<&mut Managed> {
-        self.containers
-            .get_mut(id)
-            .ok_or_else(|| anyhow!("container {id} not found in this pod"))
+        self.containers.get_mut(id).ok_or_else(|| anyhow!("container {id} not found in this pod"))
     }
 
-    fn dispatch(
-        &mut self,
-        request: Request,
-        fds: Vec<OwnedFd>,
-        conn: &UnixStream,
-    ) -> Result<After> {
-        let reply = |response: Response| {
-            protocol::send(conn, &response, &[])
-                .map(|_| After::Keep)
-                .map_err(anyhow::Error::from)
-        };
+    fn dispatch(&mut self, request: Request, fds: Vec<OwnedFd>, conn: &UnixStream) -> Result<After> {
+        let reply =
+            |response: Response| protocol::send(conn, &response, &[]).map(|_| After::Keep).map_err(anyhow::Error::from);
         match request {
-            Request::Ping => reply(Response::Pong {
-                pid: std::process::id() as i32,
-            }),
+            Request::Ping => reply(Response::Pong { pid: std::process::id() as i32 }),
             Request::Create(create) => {
                 if self.containers.contains_key(&create.id) {
                     bail!("container {} already exists", create.id);
@@ -300,8 +262,7 @@ impl Server {
                 if !container.is_live() {
                     return reply(Response::Ok);
                 }
-                let signal =
-                    Signal::try_from(container.request.stop_signal).unwrap_or(Signal::SIGTERM);
+                let signal = Signal::try_from(container.request.stop_signal).unwrap_or(Signal::SIGTERM);
                 let kill_at = if timeout_secs == 0 {
                     container.kill_all()?;
                     None
@@ -310,16 +271,11 @@ impl Server {
                     Some(Instant::now() + Duration::from_secs(timeout_secs))
                 };
                 let conn = conn.try_clone()?;
-                self.stops.push(StopWaiter {
-                    id,
-                    kill_at,
-                    conn: Some(conn),
-                });
+                self.stops.push(StopWaiter { id, kill_at, conn: Some(conn) });
                 Ok(After::Consumed)
             }
             Request::Kill { id, signal } => {
-                let signal = Signal::try_from(signal)
-                    .map_err(|_| anyhow!("invalid signal number {signal}"))?;
+                let signal = Signal::try_from(signal).map_err(|_| anyhow!("invalid signal number {signal}"))?;
                 let container = self.container(&id)?;
                 if signal == Signal::SIGKILL {
                     container.kill_all()?;
@@ -336,9 +292,9 @@ impl Server {
                 let state = self.container(&id)?.state.clone();
                 reply(Response::Status { state })
             }
-            Request::List => reply(Response::List {
-                containers: self.containers.values().map(|c| c.state.clone()).collect(),
-            }),
+            Request::List => {
+                reply(Response::List { containers: self.containers.values().map(|c| c.state.clone()).collect() })
+            }
             Request::Stats { id } => {
                 let container = self.container(&id)?;
                 if !container.is_live() {
@@ -353,12 +309,7 @@ impl Server {
                 let (pid, master) = container.exec(&state_root, &scratch, &exec, fds)?;
                 let fds: Vec<i32> = master.iter().map(|m| m.as_raw_fd()).collect();
                 protocol::send(conn, &Response::ExecStarted { pid }, &fds)?;
-                self.execs.insert(
-                    pid,
-                    ExecSession {
-                        conn: conn.try_clone()?,
-                    },
-                );
+                self.execs.insert(pid, ExecSession { conn: conn.try_clone()? });
                 Ok(After::Consumed)
             }
             Request::Attach { id } => {
@@ -401,10 +352,7 @@ impl Server {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             self.reap();
-            let still_running = self
-                .containers
-                .values()
-                .any(|c| c.state.pid == Some(pid) && c.is_live());
+            let still_running = self.containers.values().any(|c| c.state.pid == Some(pid) && c.is_live());
             if !still_running {
                 return;
             }
@@ -427,11 +375,7 @@ impl Server {
                 let _ = protocol::send(&session.conn, &Response::Exited { exit_code: code }, &[]);
                 continue;
             }
-            let Some(container) = self
-                .containers
-                .values_mut()
-                .find(|c| c.state.pid == Some(pid) && c.is_live())
-            else {
+            let Some(container) = self.containers.values_mut().find(|c| c.state.pid == Some(pid) && c.is_live()) else {
                 continue;
             };
             tracing::info!(id = %container.state.id, code, "container exited");
@@ -482,13 +426,7 @@ impl Server {
             }
         }
         for (_, session) in self.execs.drain() {
-            let _ = protocol::send(
-                &session.conn,
-                &Response::Error {
-                    message: "the pod is shutting down".into(),
-                },
-                &[],
-            );
+            let _ = protocol::send(&session.conn, &Response::Error { message: "the pod is shutting down".into() }, &[]);
         }
         self.reap();
     }

@@ -42,19 +42,14 @@ pub struct Wakeup {
 
 impl Wakeup {
     pub fn install() -> Result<Wakeup> {
-        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
-            .context("creating signal pipe")?;
+        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).context("creating signal pipe")?;
         WAKE_FD.store(write.as_raw_fd(), Ordering::SeqCst);
         let wake = SigAction::new(
             SigHandler::Handler(on_signal),
             SaFlags::SA_RESTART | SaFlags::SA_NOCLDSTOP,
             SigSet::empty(),
         );
-        let noop = SigAction::new(
-            SigHandler::Handler(ignore),
-            SaFlags::SA_RESTART,
-            SigSet::empty(),
-        );
+        let noop = SigAction::new(SigHandler::Handler(ignore), SaFlags::SA_RESTART, SigSet::empty());
         // SAFETY: the handlers only touch atomics, errno and write(2).
         unsafe {
             for signal in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT] {
@@ -62,10 +57,7 @@ impl Wakeup {
             }
             sigaction(Signal::SIGPIPE, &noop).context("installing SIGPIPE handler")?;
         }
-        Ok(Wakeup {
-            read,
-            _write: write,
-        })
+        Ok(Wakeup { read, _write: write })
     }
 
     pub fn fd(&self) -> &OwnedFd {
