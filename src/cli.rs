@@ -133,6 +133,12 @@ pub struct AgentArgs {
     /// Directory for runtime state that does not survive a reboot (sockets, netns mounts).
     #[arg(long, env = "ONEBIN_RUN_DIR", default_value = "/run/onebin")]
     pub run_dir: std::path::PathBuf,
+    /// Parent cgroup of this node's pods.
+    #[arg(long, env = "ONEBIN_CGROUP_PARENT", default_value = crate::runtime::paths::DEFAULT_CGROUP_PARENT)]
+    pub cgroup_parent: String,
+    /// Name of the bridge pods attach to.
+    #[arg(long, env = "ONEBIN_BRIDGE", default_value = crate::net::cni::DEFAULT_BRIDGE)]
+    pub bridge: String,
     /// Most pods this node runs.
     #[arg(long, env = "ONEBIN_MAX_PODS", default_value_t = 110)]
     pub max_pods: u32,

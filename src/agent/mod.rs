@@ -22,6 +22,13 @@ pub struct AgentConfig {
     /// Kubeconfig with this node's identity (`system:node:<name>`).
     pub kubeconfig: PathBuf,
     pub run_dir: PathBuf,
+    pub cluster_cidr: ipnet::Ipv4Net,
+    pub cluster_dns: std::net::IpAddr,
+    pub cluster_domain: String,
+    /// Parent cgroup of this node's pods (several nodes on one machine need their own).
+    pub cgroup_parent: String,
+    /// Name of the pod bridge.
+    pub bridge: String,
 }
 
 /// The agent's directory under the data dir.
@@ -69,6 +76,52 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         }
     }
     tracing::info!(node = %config.node.name, "node registered");
-    node::heartbeat(client, config.node, || true).await;
+    tokio::spawn(node::heartbeat(client.clone(), config.node.clone(), || true));
+
+    let agent_dir = agent_dir(&config.node.data_dir);
+    let mut runtime_config = crate::runtime::service::RuntimeConfig::new(&config.node.data_dir, &config.run_dir)?;
+    runtime_config.cgroup_parent = config.cgroup_parent.clone();
+    let runtime = crate::runtime::service::RuntimeService::new(runtime_config)?;
+    let registries = crate::runtime::image::registries::Registries::load(std::path::Path::new(
+        crate::runtime::image::registries::DEFAULT_REGISTRIES_FILE,
+    ))?;
+    let images = crate::runtime::image::service::ImageService::new(&agent_dir, registries)?;
+    for (archive, result) in images.import_airgap_images().await? {
+        match result {
+            Ok(imported) => {
+                tracing::info!(archive = %archive.display(), images = imported.len(), "imported airgap images")
+            }
+            Err(err) => tracing::warn!(archive = %archive.display(), "airgap import failed: {err:#}"),
+        }
+    }
+    let pod_cidr = wait_for_pod_cidr(&nodes, &config.node.name).await?;
+    let mut net_config = crate::net::PodNetworkConfig::new(pod_cidr, agent_dir.join("ipam"));
+    net_config.cluster_cidr = config.cluster_cidr;
+    net_config.bridge = config.bridge.clone();
+    let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
+    network.ensure_host().await.context("setting up the node's pod network")?;
+    let kubelet = kubelet::Kubelet::new(
+        client,
+        config.node.clone(),
+        runtime,
+        images,
+        network,
+        config.cluster_dns,
+        config.cluster_domain.clone(),
+        config.run_dir.clone(),
+    );
+    kubelet.run().await;
     Ok(())
+}
+
+/// The node's pod subnet, once the server has assigned it.
+async fn wait_for_pod_cidr(nodes: &Api<Node>, name: &str) -> Result<ipnet::Ipv4Net> {
+    loop {
+        if let Ok(node) = nodes.get(name).await {
+            if let Some(cidr) = node.spec.and_then(|s| s.pod_cidr) {
+                return cidr.parse().with_context(|| format!("the node's podCIDR {cidr:?} is not an IPv4 CIDR"));
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -136,6 +136,11 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         },
         kubeconfig,
         run_dir: args.agent.run_dir.clone(),
+        cluster_cidr: args.cluster_cidr.parse().with_context(|| format!("--cluster-cidr {:?}", args.cluster_cidr))?,
+        cluster_dns: args.cluster_dns,
+        cluster_domain: args.cluster_domain.clone(),
+        cgroup_parent: args.agent.cgroup_parent.clone(),
+        bridge: args.agent.bridge.clone(),
     })
 }
 
