@@ -6,6 +6,7 @@ pub mod auth;
 mod bootstrap;
 pub mod controllers;
 pub mod registry;
+pub mod scheduler;
 pub mod store;
 
 use std::collections::BTreeSet;
@@ -63,6 +64,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
     let informers = controllers::informer::Informers::new(registry.clone());
     controllers::start(&informers);
+    scheduler::spawn(&informers);
     api.ready.store(true, Ordering::Release);
     tracing::info!(address = %addr, elapsed = ?started.elapsed(), kubeconfig = %args.write_kubeconfig.display(), "onebin server is ready");
 
