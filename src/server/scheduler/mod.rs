@@ -193,9 +193,10 @@ impl Scheduler {
                 }
                 Err(unfit) => {
                     self.queue.unschedulable(&key, unfit.plugins());
-                    tracing::debug!(pod = %key, reason = %unfit.message(), "pod is unschedulable");
+                    let message = unfit.message();
+                    tracing::debug!(pod = %key, %message, "pod is unschedulable");
                     tokio::spawn(async move {
-                        this.binder.report_unschedulable(&object, &unfit.message()).await;
+                        this.binder.report_unschedulable(&object, &message).await;
                         drop(permit);
                     });
                 }
