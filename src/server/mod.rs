@@ -6,6 +6,7 @@ pub mod auth;
 mod bootstrap;
 pub mod controllers;
 pub mod registry;
+pub mod scheduler;
 pub mod store;
 
 use std::collections::BTreeSet;
@@ -87,6 +88,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
             node_monitor_grace_period: std::time::Duration::from_secs(args.node_monitor_grace_period),
         },
     )?;
+    scheduler::spawn(&informers);
     api.ready.store(true, Ordering::Release);
     if !args.disable_agent {
         let agent = embedded_agent(&args, &pki, advertise)?;
