@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
+#[path = "../runtime_common/mod.rs"]
+pub mod runtime_common;
+
 pub const KUBECTL: &str = "kubectl";
 
 pub struct Server {
@@ -18,6 +21,16 @@ pub struct Server {
     pub port: u16,
     pub extra_args: Vec<String>,
     child: Option<Child>,
+    /// The node's runtime state when the embedded agent runs; cleaned up after the server.
+    node: Option<NodeState>,
+}
+
+/// What a server with an agent owns on this machine besides its process.
+pub struct NodeState {
+    pub runtime: runtime_common::Node,
+    pub name: String,
+    pub bridge: String,
+    pub kubelet_port: u16,
 }
 
 impl Server {
@@ -28,18 +41,69 @@ impl Server {
 
     pub fn start_with(extra_args: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
-        let mut server = Self {
-            dir,
-            port: free_port(),
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            child: None,
-        };
+        let extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+        let mut server = Self { dir, port: free_port(), extra_args, child: None, node: None };
         server.launch();
         server
     }
 
+    /// A server with its embedded agent running pods, the test images imported, and names
+    /// (node, bridge, ports, pod CIDR, cgroup parent) of its own so tests run side by side.
+    pub fn start_node() -> Self {
+        Self::start_node_with(&[])
+    }
+
+    pub fn start_node_with(extra_args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
+        let port = free_port();
+        let runtime = runtime_common::Node::new();
+        let images = runtime_common::images();
+        let airgap = runtime.agent_dir().join("images");
+        std::fs::create_dir_all(&airgap).expect("airgap dir");
+        for archive in [&images.busybox, &images.nginx] {
+            let target = airgap.join(archive.file_name().expect("file name"));
+            if std::fs::hard_link(archive, &target).is_err() {
+                std::fs::copy(archive, &target).expect("copy test image");
+            }
+        }
+        let kubelet_port = free_port();
+        let node = NodeState { name: format!("node-{port}"), bridge: format!("obt{port}"), kubelet_port, runtime };
+        // A /16 of its own per test keeps pod routes on the shared host apart.
+        let cidr = format!("10.{}.0.0/16", 60 + port % 150);
+        let mut args: Vec<String> = vec![
+            "--node-name".into(),
+            node.name.clone(),
+            "--bridge".into(),
+            node.bridge.clone(),
+            "--kubelet-port".into(),
+            kubelet_port.to_string(),
+            "--run-dir".into(),
+            node.runtime.run_dir.display().to_string(),
+            "--cgroup-parent".into(),
+            node.runtime.cgroup_parent.clone(),
+            "--cluster-cidr".into(),
+            cidr,
+        ];
+        args.extend(extra_args.iter().map(|s| s.to_string()));
+        let mut server = Self { dir, port, extra_args: args, child: None, node: Some(node) };
+        server.launch();
+        let name = server.node_name().to_string();
+        let ready = "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}";
+        eventually(Duration::from_secs(30), "the node to be Ready", || {
+            (text(&server.kubectl(&["get", "node", &name, "-o", ready]).stdout) == "True").then_some(())
+        });
+        server
+    }
+
+    pub fn node_name(&self) -> &str {
+        self.node.as_ref().map(|n| n.name.as_str()).expect("a server started with start_node")
+    }
+
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        match &self.node {
+            Some(node) => node.runtime.data_dir.clone(),
+            None => self.dir.path().join("data"),
+        }
     }
 
     pub fn kubeconfig(&self) -> PathBuf {
@@ -247,6 +311,12 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
+        if let Some(node) = self.node.take() {
+            let bridge = node.bridge.clone();
+            // The runtime state's own drop removes pods, mounts and cgroups.
+            drop(node);
+            let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
+        }
     }
 }
 
