@@ -29,7 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the control plane (API server, controllers, scheduler, store) on this machine.
     Server(Box<ServerArgs>),
-    /// Print the join token of the server on this machine (agents pass it to --token).
+    /// Join a cluster as a node: run the kubelet, pod network and container runtime.
+    Agent(Box<AgentCommandArgs>),
+    /// Print the join token of the server on this machine (agents pass it to --token);
+    /// `onebin token rotate` replaces it.
     Token(TokenArgs),
     /// Print the admin kubeconfig of the server on this machine.
     Kubeconfig(KubeconfigArgs),
@@ -163,9 +166,49 @@ impl AgentArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct AgentCommandArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// URL of the server to join, e.g. https://10.0.0.1:6443.
+    #[arg(long = "server", visible_alias = "join", env = "ONEBIN_URL")]
+    pub server: String,
+    /// The server's join token (`onebin token` on the server prints it).
+    #[arg(long, env = "ONEBIN_TOKEN", conflicts_with = "token_file")]
+    pub token: Option<String>,
+    /// A file holding the join token.
+    #[arg(long, env = "ONEBIN_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+impl AgentCommandArgs {
+    /// The join token from --token or --token-file.
+    pub fn token(&self) -> anyhow::Result<String> {
+        match (&self.token, &self.token_file) {
+            (Some(token), _) => Ok(token.clone()),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|t| t.trim().to_string())
+                .map_err(|e| anyhow::anyhow!("reading --token-file {}: {e}", path.display())),
+            (None, None) => anyhow::bail!(
+                "a join token is required: pass --token (ONEBIN_TOKEN) or --token-file (ONEBIN_TOKEN_FILE)"
+            ),
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct TokenArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(subcommand)]
+    pub action: Option<TokenAction>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum TokenAction {
+    /// Replace the join token with a new random one (joined nodes keep working).
+    Rotate,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -192,7 +235,14 @@ pub fn main() -> ExitCode {
             init_logging(&args.common.log);
             server::run(*args)
         }
-        Command::Token(args) => server::auth::token::print_token(&args.common.data_dir),
+        Command::Agent(args) => {
+            init_logging(&args.common.log);
+            crate::agent::run_joined(*args)
+        }
+        Command::Token(args) => match args.action {
+            None => server::auth::token::print_token(&args.common.data_dir),
+            Some(TokenAction::Rotate) => server::auth::token::rotate(&args.common.data_dir),
+        },
         Command::Kubeconfig(args) => server::auth::kubeconfig::print_admin(&args.common.data_dir),
         Command::Node(command) => runtime::cli::run(command),
     };

@@ -3,6 +3,8 @@
 //! `kube` crate, even when embedded in the server process.
 
 pub mod events;
+pub mod https;
+pub mod join;
 pub mod kubelet;
 pub mod node;
 pub mod quantity;
@@ -57,6 +59,52 @@ pub async fn client(kubeconfig: &Path) -> Result<kube::Client> {
         .await
         .context("loading the agent kubeconfig")?;
     Ok(kube::Client::try_from(config)?)
+}
+
+/// `onebin agent`: joins the cluster at `--server` with the token, then runs the node.
+pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
+    let token = args.token()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("onebin-agent").build()?;
+    runtime.block_on(async move {
+        let data_dir = args.common.data_dir.clone();
+        let name = args.agent.node_name.clone().unwrap_or_else(crate::host::hostname);
+        crate::server::registry::validation::dns1123_subdomain(&name)
+            .map_err(|why| anyhow::anyhow!("node name {name:?}: {why}"))?;
+        let agent_dir = agent_dir(&data_dir);
+        std::fs::create_dir_all(&agent_dir).with_context(|| format!("creating {}", agent_dir.display()))?;
+        let joined = join::credentials(&agent_dir, &args.server, &token, &name).await?;
+        let cluster = &joined.cluster;
+        let config = AgentConfig {
+            node: NodeConfig {
+                name,
+                ip: args.agent.node_ip.unwrap_or_else(crate::host::default_route_ip),
+                labels: args.agent.labels()?,
+                taints: args.agent.node_taint.clone(),
+                control_plane: false,
+                kubelet_port: args.agent.kubelet_port,
+                data_dir: data_dir.clone(),
+                agent_id: agent_id(&data_dir)?,
+                max_pods: args.agent.max_pods,
+            },
+            kubeconfig: joined.kubeconfig.clone(),
+            run_dir: args.agent.run_dir.clone(),
+            cluster_cidr: cluster
+                .cluster_cidr
+                .parse()
+                .with_context(|| format!("cluster CIDR {:?}", cluster.cluster_cidr))?,
+            cluster_dns: cluster
+                .cluster_dns
+                .parse()
+                .with_context(|| format!("cluster DNS {:?}", cluster.cluster_dns))?,
+            cluster_domain: cluster.cluster_domain.clone(),
+            cgroup_parent: args.agent.cgroup_parent.clone(),
+            bridge: args.agent.bridge.clone(),
+        };
+        tokio::select! {
+            result = run(config) => result,
+            () = crate::server::shutdown_signal() => Ok(()),
+        }
+    })
 }
 
 /// Runs the agent until it fails; registration errors are retried with back-off.
