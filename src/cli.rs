@@ -142,12 +142,41 @@ pub struct AgentArgs {
     /// Name of the bridge pods attach to.
     #[arg(long, env = "ONEBIN_BRIDGE", default_value = crate::net::cni::DEFAULT_BRIDGE)]
     pub bridge: String,
+    /// How pod traffic crosses nodes: `vxlan`, or `none` when the nodes' pod subnets are
+    /// already routable (or there is one node).
+    #[arg(long, env = "ONEBIN_FLANNEL_BACKEND", default_value = "vxlan", value_parser = ["vxlan", "none"])]
+    pub flannel_backend: String,
+    /// Name of the VXLAN overlay device.
+    #[arg(long, env = "ONEBIN_VXLAN_DEVICE", default_value = crate::net::vxlan::DEFAULT_DEVICE)]
+    pub vxlan_device: String,
+    /// Interface whose address is the node IP and carries the overlay (default: the one with
+    /// the default route).
+    #[arg(long, env = "ONEBIN_FLANNEL_IFACE")]
+    pub flannel_iface: Option<String>,
     /// Most pods this node runs.
     #[arg(long, env = "ONEBIN_MAX_PODS", default_value_t = 110)]
     pub max_pods: u32,
 }
 
 impl AgentArgs {
+    /// The overlay device to run, unless the overlay is off.
+    pub fn overlay_device(&self) -> Option<String> {
+        (self.flannel_backend == "vxlan").then(|| self.vxlan_device.clone())
+    }
+
+    /// The node IP: --node-ip, else the first IPv4 address of --flannel-iface, else the
+    /// address of the default route's interface.
+    pub fn node_ip(&self) -> anyhow::Result<std::net::IpAddr> {
+        if let Some(ip) = self.node_ip {
+            return Ok(ip);
+        }
+        let Some(iface) = &self.flannel_iface else { return Ok(crate::host::default_route_ip()) };
+        nix::ifaddrs::getifaddrs()?
+            .filter(|a| &a.interface_name == iface)
+            .find_map(|a| a.address.and_then(|s| s.as_sockaddr_in().map(|v4| std::net::IpAddr::V4(v4.ip()))))
+            .ok_or_else(|| anyhow::anyhow!("--flannel-iface {iface}: the interface has no IPv4 address"))
+    }
+
     /// The node labels as a map; an entry without `=` is an error.
     pub fn labels(&self) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
         self.node_label

@@ -7,6 +7,7 @@ pub mod https;
 pub mod join;
 pub mod kubelet;
 pub mod node;
+pub mod overlay;
 pub mod quantity;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ pub struct AgentConfig {
     pub cgroup_parent: String,
     /// Name of the pod bridge.
     pub bridge: String,
+    /// Name of the VXLAN device, or `None` to run without an overlay.
+    pub vxlan_device: Option<String>,
 }
 
 /// The agent's directory under the data dir.
@@ -77,7 +80,7 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
         let config = AgentConfig {
             node: NodeConfig {
                 name,
-                ip: args.agent.node_ip.unwrap_or_else(crate::host::default_route_ip),
+                ip: args.agent.node_ip()?,
                 labels: args.agent.labels()?,
                 taints: args.agent.node_taint.clone(),
                 control_plane: false,
@@ -99,6 +102,7 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
             cluster_domain: cluster.cluster_domain.clone(),
             cgroup_parent: args.agent.cgroup_parent.clone(),
             bridge: args.agent.bridge.clone(),
+            vxlan_device: args.agent.overlay_device(),
         };
         tokio::select! {
             result = run(config) => result,
@@ -143,9 +147,23 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         }
     }
     let pod_cidr = wait_for_pod_cidr(&nodes, &config.node.name).await?;
+    let node_ip = overlay::ipv4(config.node.ip)?;
+    let handle = crate::net::netns::NetNs::current()?.route_handle().await?;
+    let (_, uplink_mtu) = crate::net::vxlan::uplink(&handle, node_ip).await?;
     let mut net_config = crate::net::PodNetworkConfig::new(pod_cidr, agent_dir.join("ipam"));
     net_config.cluster_cidr = config.cluster_cidr;
     net_config.bridge = config.bridge.clone();
+    if let Some(device) = config.vxlan_device.clone() {
+        crate::net::vxlan::check_device_name(&device).context("--vxlan-device")?;
+        // Pod packets must still fit once the overlay has wrapped them.
+        net_config.mtu = Some(uplink_mtu.saturating_sub(crate::net::vxlan::OVERHEAD));
+        let (client, name) = (client.clone(), config.node.name.clone());
+        tokio::spawn(async move {
+            if let Err(err) = overlay::run(client, &name, node_ip, pod_cidr, &device).await {
+                tracing::error!("the VXLAN overlay stopped: {err:#}");
+            }
+        });
+    }
     let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
     network.ensure_host().await.context("setting up the node's pod network")?;
     let kubelet = kubelet::Kubelet::new(

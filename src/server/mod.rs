@@ -137,7 +137,10 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
     Ok(crate::agent::AgentConfig {
         node: crate::agent::NodeConfig {
             name,
-            ip: args.agent.node_ip.unwrap_or(advertise),
+            ip: match (args.agent.node_ip, &args.agent.flannel_iface) {
+                (None, None) => advertise,
+                _ => args.agent.node_ip()?,
+            },
             labels: args.agent.labels()?,
             taints: args.agent.node_taint.clone(),
             control_plane: true,
@@ -153,6 +156,7 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         cluster_domain: args.cluster_domain.clone(),
         cgroup_parent: args.agent.cgroup_parent.clone(),
         bridge: args.agent.bridge.clone(),
+        vxlan_device: args.agent.overlay_device(),
     })
 }
 
