@@ -125,10 +125,13 @@ pub fn list(state: &Path) -> Result<Vec<ClusterLayout>> {
     Ok(clusters)
 }
 
-/// The lowest subnet index no existing cluster uses.
+/// The lowest subnet index no existing cluster uses — in this state dir, or on this host
+/// (a bridge of that index exists).
 pub fn free_index(state: &Path) -> Result<u8> {
     let used: Vec<u8> = list(state)?.iter().map(|c| c.index).collect();
-    (0..=254).find(|i| !used.contains(i)).context("every local cluster subnet is taken")
+    (0..=254)
+        .find(|i| !used.contains(i) && !Path::new("/sys/class/net").join(format!("obc{i}")).exists())
+        .context("every local cluster subnet is taken")
 }
 
 /// Cluster names become parts of node and device names, so they stay short and DNS-safe.
