@@ -121,55 +121,52 @@ fn projections(pod: &Value) -> impl Iterator<Item = &Value> {
     volumes(pod).flat_map(|v| v.pointer("/projected/sources").and_then(Value::as_array).into_iter().flatten())
 }
 
-fn secrets_of(pod: &Value) -> Vec<String> {
-    let mut names = strings(volumes(pod).filter_map(|v| v.pointer("/secret/secretName")));
-    names.extend(strings(projections(pod).filter_map(|s| s.pointer("/secret/name"))));
-    names.extend(strings(
-        pod.pointer("/spec/imagePullSecrets")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.get("name")),
-    ));
+/// Where a pod names objects of one kind: in volumes, projected volume sources, `envFrom`
+/// and `env[].valueFrom` (JSON pointers within each).
+struct References {
+    volume: &'static str,
+    projection: &'static str,
+    env_from: &'static str,
+    env: &'static str,
+}
+
+const SECRET_REFERENCES: References = References {
+    volume: "/secret/secretName",
+    projection: "/secret/name",
+    env_from: "/secretRef/name",
+    env: "/valueFrom/secretKeyRef/name",
+};
+
+const CONFIG_MAP_REFERENCES: References = References {
+    volume: "/configMap/name",
+    projection: "/configMap/name",
+    env_from: "/configMapRef/name",
+    env: "/valueFrom/configMapKeyRef/name",
+};
+
+fn referenced(pod: &Value, refs: &References) -> Vec<String> {
+    let mut names = strings(volumes(pod).filter_map(|v| v.pointer(refs.volume)));
+    names.extend(strings(projections(pod).filter_map(|s| s.pointer(refs.projection))));
     for c in containers(pod) {
         names.extend(strings(
-            c.get("envFrom")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.pointer("/secretRef/name")),
+            c.get("envFrom").and_then(Value::as_array).into_iter().flatten().filter_map(|e| e.pointer(refs.env_from)),
         ));
         names.extend(strings(
-            c.get("env")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.pointer("/valueFrom/secretKeyRef/name")),
+            c.get("env").and_then(Value::as_array).into_iter().flatten().filter_map(|e| e.pointer(refs.env)),
         ));
     }
     names
 }
 
-fn config_maps_of(pod: &Value) -> Vec<String> {
-    let mut names = strings(volumes(pod).filter_map(|v| v.pointer("/configMap/name")));
-    names.extend(strings(projections(pod).filter_map(|s| s.pointer("/configMap/name"))));
-    for c in containers(pod) {
-        names.extend(strings(
-            c.get("envFrom")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.pointer("/configMapRef/name")),
-        ));
-        names.extend(strings(
-            c.get("env")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.pointer("/valueFrom/configMapKeyRef/name")),
-        ));
-    }
+fn secrets_of(pod: &Value) -> Vec<String> {
+    let mut names = referenced(pod, &SECRET_REFERENCES);
+    let pull = pod.pointer("/spec/imagePullSecrets").and_then(Value::as_array).into_iter().flatten();
+    names.extend(strings(pull.filter_map(|s| s.get("name"))));
     names
+}
+
+fn config_maps_of(pod: &Value) -> Vec<String> {
+    referenced(pod, &CONFIG_MAP_REFERENCES)
 }
 
 fn claims_of(pod: &Value) -> Vec<String> {
