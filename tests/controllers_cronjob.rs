@@ -62,8 +62,9 @@ fn scheduled_and_manual_jobs() {
     assert_eq!(owners(&scheduled), [("CronJob".to_string(), "tick".to_string(), true)]);
     eventually(Duration::from_secs(30), "the CronJob status", || {
         let cron_job = get_json(&server, &["cronjob", "tick", "-n", NS]);
-        let active: Vec<String> = items(&serde_json::json!({"items": cron_job["status"]["active"]})).iter().map(name).collect();
-        (active == [job_name.clone()] && cron_job["status"]["lastScheduleTime"].is_string()).then_some(())
+        let active: Vec<&str> =
+            cron_job["status"]["active"].as_array().into_iter().flatten().filter_map(|r| r["name"].as_str()).collect();
+        (active == [job_name.as_str()] && cron_job["status"]["lastScheduleTime"].is_string()).then_some(())
     });
     let table = server.kubectl_ok(&["get", "cronjob", "tick", "-n", NS]);
     assert!(table.contains("*/1 * * * *") && table.contains("False"), "{table}");

@@ -63,9 +63,9 @@ fn jobs_run_to_completion_or_to_their_backoff_limit() {
     assert_eq!(condition_types(&three), ["SuccessCriteriaMet", "Complete"]);
     assert!(three["status"]["completionTime"].is_string());
     assert_eq!(three["status"]["uncountedTerminatedPods"], serde_json::json!({}));
-    let pods = pods(&server, NS, "job-name=three");
-    assert_eq!(pods.len(), 3);
-    for pod in &pods {
+    let three_pods = pods(&server, NS, "job-name=three");
+    assert_eq!(three_pods.len(), 3);
+    for pod in &three_pods {
         assert_eq!(pod["status"]["phase"], "Succeeded");
         assert!(pod["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty()), "finalizer released: {pod}");
     }
