@@ -48,9 +48,7 @@ fn scheduled_and_manual_jobs() {
 
     // The scheduled run at the next minute.
     let scheduled = eventually(Duration::from_secs(75), "a scheduled Job", || {
-        items(&get_json(&server, &["jobs", "-n", NS, "-l", "made-by=tick"]))
-            .into_iter()
-            .find(|j| name(j) != "by-hand")
+        items(&get_json(&server, &["jobs", "-n", NS, "-l", "made-by=tick"])).into_iter().find(|j| name(j) != "by-hand")
     });
     let job_name = name(&scheduled);
     let minutes: i64 = job_name.strip_prefix("tick-").and_then(|m| m.parse().ok()).expect("tick-<minutes>");

@@ -68,7 +68,8 @@ fn placement(server: &Server) -> Vec<(String, String)> {
 }
 
 fn affinity_node(pod: &Value) -> String {
-    let terms = &pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"];
+    let terms =
+        &pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"];
     assert_eq!(terms.as_array().map(Vec::len), Some(1), "one term: {terms}");
     let field = &terms[0]["matchFields"][0];
     assert_eq!((field["key"].as_str(), field["operator"].as_str()), (Some("metadata.name"), Some("In")));
@@ -100,7 +101,15 @@ impl Kubelet<'_> {
                     let status = json!({"status": {"phase": "Running", "conditions": [
                         {"type": "Ready", "status": "True", "lastTransitionTime": now}]}});
                     let _ = self.server.kubectl(&[
-                        "patch", "pod", &name, "-n", NS, "--subresource=status", "--type=merge", "-p", &status.to_string(),
+                        "patch",
+                        "pod",
+                        &name,
+                        "-n",
+                        NS,
+                        "--subresource=status",
+                        "--type=merge",
+                        "-p",
+                        &status.to_string(),
                     ]);
                 }
             }
@@ -138,14 +147,18 @@ fn daemon_pods_follow_nodes_roll_out_and_survive_drains() {
         assert!(placed.iter().all(|(_, image)| image == "busybox:1"));
         for pod in live_pods(&server, NS, "app=agent") {
             let tolerations = pod["spec"]["tolerations"].to_string();
-            for key in ["not-ready", "unreachable", "unschedulable", "disk-pressure", "memory-pressure", "pid-pressure"] {
+            for key in ["not-ready", "unreachable", "unschedulable", "disk-pressure", "memory-pressure", "pid-pressure"]
+            {
                 assert!(tolerations.contains(&format!("node.kubernetes.io/{key}")), "{key} in {tolerations}");
             }
             assert_eq!(owners(&pod), [("DaemonSet".to_string(), "agent".to_string(), true)]);
         }
         // The scheduler binds each pod to the node its affinity names.
         eventually(Duration::from_secs(30), "pods bound to their nodes", || {
-            live_pods(&server, NS, "app=agent").iter().all(|p| p["spec"]["nodeName"].as_str() == Some(affinity_node(p).as_str())).then_some(())
+            live_pods(&server, NS, "app=agent")
+                .iter()
+                .all(|p| p["spec"]["nodeName"].as_str() == Some(affinity_node(p).as_str()))
+                .then_some(())
         });
         let ready = "jsonpath={.status.desiredNumberScheduled} {.status.currentNumberScheduled} {.status.numberReady} {.status.numberAvailable} {.status.updatedNumberScheduled}";
         eventually(Duration::from_secs(30), "status counts 3 ready pods", || {
@@ -176,7 +189,9 @@ fn daemon_pods_follow_nodes_roll_out_and_survive_drains() {
         let revisions = items(&get_json(&server, &["controllerrevisions", "-n", NS, "-l", "app=agent"]));
         assert_eq!(revisions.len(), 2);
         let newest = revisions.iter().find(|r| r["revision"] == 2).expect("revision 2");
-        assert!(hashes.iter().all(|h| Some(h.as_str()) == newest["metadata"]["labels"]["controller-revision-hash"].as_str()));
+        assert!(hashes
+            .iter()
+            .all(|h| Some(h.as_str()) == newest["metadata"]["labels"]["controller-revision-hash"].as_str()));
         let history = server.kubectl_ok(&["rollout", "history", "ds/agent", "-n", NS]);
         assert!(history.contains('1') && history.contains('2'), "{history}");
         server.kubectl_ok(&["rollout", "undo", "ds/agent", "-n", NS]);

@@ -46,7 +46,14 @@ fn condition_types(job: &Value) -> Vec<String> {
 }
 
 fn wait_condition(server: &Server, name: &str, condition: &str) {
-    server.kubectl_ok(&["wait", "-n", NS, &format!("--for=condition={condition}"), &format!("job/{name}"), "--timeout=120s"]);
+    server.kubectl_ok(&[
+        "wait",
+        "-n",
+        NS,
+        &format!("--for=condition={condition}"),
+        &format!("job/{name}"),
+        "--timeout=120s",
+    ]);
 }
 
 #[test]
@@ -54,7 +61,15 @@ fn jobs_run_to_completion_or_to_their_backoff_limit() {
     let server = Server::start_node();
     create_namespace(&server, NS);
     apply(&server, NS, &job("three", "  completions: 3\n  parallelism: 2", "exit 0"));
-    apply(&server, NS, &job("indexed", "  completions: 3\n  parallelism: 3\n  completionMode: Indexed", "test -n \\\"$JOB_COMPLETION_INDEX\\\""));
+    apply(
+        &server,
+        NS,
+        &job(
+            "indexed",
+            "  completions: 3\n  parallelism: 3\n  completionMode: Indexed",
+            "test -n \\\"$JOB_COMPLETION_INDEX\\\"",
+        ),
+    );
     apply(&server, NS, &job("failing", "  backoffLimit: 1", "exit 3"));
 
     wait_condition(&server, "three", "complete");
@@ -77,7 +92,12 @@ fn jobs_run_to_completion_or_to_their_backoff_limit() {
     assert_eq!(indexed["status"]["completedIndexes"], "0-2", "{}", indexed["status"]);
     let mut indexes: Vec<String> = pods(&server, NS, "job-name=indexed")
         .iter()
-        .map(|p| p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"].as_str().unwrap_or_default().to_string())
+        .map(|p| {
+            p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     indexes.sort();
     assert_eq!(indexes, ["0", "1", "2"]);
@@ -86,7 +106,8 @@ fn jobs_run_to_completion_or_to_their_backoff_limit() {
     let failing = get_json(&server, &["job", "failing", "-n", NS]);
     assert_eq!(failing["status"]["failed"], 2, "{}", failing["status"]);
     assert_eq!(condition_types(&failing), ["FailureTarget", "Failed"]);
-    let failed = failing["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Failed").cloned().unwrap();
+    let failed =
+        failing["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Failed").cloned().unwrap();
     assert_eq!(failed["reason"], "BackoffLimitExceeded");
     // The second pod waited out the back-off after the first failure.
     let mut starts: Vec<jiff::Timestamp> = pods(&server, NS, "job-name=failing")
@@ -104,14 +125,17 @@ fn suspend_deadline_and_ttl_without_a_node() {
     create_namespace(&server, NS);
     apply(&server, NS, &job("paused", "  suspend: true\n  parallelism: 2\n  completions: 4", "exit 0"));
     eventually(Duration::from_secs(30), "the Suspended condition", || {
-        condition_types(&get_json(&server, &["job", "paused", "-n", NS])).contains(&"Suspended".to_string()).then_some(())
+        condition_types(&get_json(&server, &["job", "paused", "-n", NS]))
+            .contains(&"Suspended".to_string())
+            .then_some(())
     });
     assert!(live_pods(&server, NS, "job-name=paused").is_empty());
     server.kubectl_ok(&["patch", "job", "paused", "-n", NS, "--type=merge", "-p", r#"{"spec": {"suspend": false}}"#]);
     wait_for_pods(&server, NS, "job-name=paused", 2);
     let paused = get_json(&server, &["job", "paused", "-n", NS]);
     assert!(paused["status"]["startTime"].is_string());
-    let suspended = paused["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Suspended").cloned().unwrap();
+    let suspended =
+        paused["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Suspended").cloned().unwrap();
     assert_eq!((suspended["status"].as_str(), suspended["reason"].as_str()), (Some("False"), Some("JobResumed")));
     for pod in live_pods(&server, NS, "job-name=paused") {
         assert_eq!(pod["metadata"]["finalizers"], serde_json::json!(["batch.kubernetes.io/job-tracking"]));
@@ -124,7 +148,8 @@ fn suspend_deadline_and_ttl_without_a_node() {
     wait_for_pods(&server, NS, "job-name=late", 1);
     wait_condition(&server, "late", "failed");
     let late = get_json(&server, &["job", "late", "-n", NS]);
-    let failed = late["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Failed").cloned().unwrap();
+    let failed =
+        late["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Failed").cloned().unwrap();
     assert_eq!(failed["reason"], "DeadlineExceeded");
     assert_eq!(failed["message"], "Job was active longer than specified deadline");
     assert!(live_pods(&server, NS, "job-name=late").is_empty());

@@ -64,11 +64,23 @@ fn make_ready(server: &Server, pod: &str) {
     let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let status = json!({"status": {"phase": "Running", "conditions": [
         {"type": "Ready", "status": "True", "lastTransitionTime": now}]}});
-    server.kubectl_ok(&["patch", "pod", pod, "-n", NS, "--subresource=status", "--type=merge", "-p", &status.to_string()]);
+    server.kubectl_ok(&[
+        "patch",
+        "pod",
+        pod,
+        "-n",
+        NS,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &status.to_string(),
+    ]);
 }
 
 fn wait_for_names(server: &Server, app: &str, wanted: &[&str]) {
-    eventually(Duration::from_secs(30), &format!("pods {wanted:?}"), || (live_names(server, app) == wanted).then_some(()));
+    eventually(Duration::from_secs(30), &format!("pods {wanted:?}"), || {
+        (live_names(server, app) == wanted).then_some(())
+    });
 }
 
 /// Waits a moment and checks nothing else appeared.
@@ -98,7 +110,10 @@ fn ordered_pods_claims_scale_down_and_rolling_update() {
     let web1 = pod(&server, "web-1");
     assert_eq!(web1["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"], "web-1");
     assert_eq!(web1["metadata"]["labels"]["apps.kubernetes.io/pod-index"], "1");
-    assert_eq!((web1["spec"]["hostname"].as_str(), web1["spec"]["subdomain"].as_str()), (Some("web-1"), Some("web-svc")));
+    assert_eq!(
+        (web1["spec"]["hostname"].as_str(), web1["spec"]["subdomain"].as_str()),
+        (Some("web-1"), Some("web-svc"))
+    );
     assert_eq!(owners(&web1), [("StatefulSet".to_string(), "web".to_string(), true)]);
     let volumes = web1["spec"]["volumes"].to_string();
     assert!(volumes.contains(r#""claimName":"www-web-1""#), "{volumes}");
@@ -113,8 +128,16 @@ fn ordered_pods_claims_scale_down_and_rolling_update() {
     assert!(status.contains("partitioned roll out complete") || status.contains("rolling update complete"), "{status}");
 
     // A rolling update with a partition replaces only the pods at or above it, top first.
-    server.kubectl_ok(&["patch", "sts", "web", "-n", NS, "--type=merge", "-p",
-        r#"{"spec": {"updateStrategy": {"rollingUpdate": {"partition": 1}}}}"#]);
+    server.kubectl_ok(&[
+        "patch",
+        "sts",
+        "web",
+        "-n",
+        NS,
+        "--type=merge",
+        "-p",
+        r#"{"spec": {"updateStrategy": {"rollingUpdate": {"partition": 1}}}}"#,
+    ]);
     server.kubectl_ok(&["set", "image", "sts/web", "-n", NS, "c=nginx:2"]);
     let image = |p: &Value| p["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_string();
     eventually(Duration::from_secs(30), "web-2 replaced", || {

@@ -44,7 +44,8 @@ impl Expectations {
 
     /// Creations and deletions made in one round, expected together.
     pub fn expect(&self, key: &str, creations: usize, pod_keys: impl IntoIterator<Item = String>) {
-        let record = Record { adds: creations as i64, deletions: pod_keys.into_iter().collect(), set_at: Instant::now() };
+        let record =
+            Record { adds: creations as i64, deletions: pod_keys.into_iter().collect(), set_at: Instant::now() };
         self.records.lock().expect("expectations lock").insert(key.to_string(), record);
     }
 

@@ -67,8 +67,13 @@ impl History {
 
     /// The revisions `owner` controls (adopting and releasing by its selector), oldest first.
     pub async fn claim(&self, owner: &RevisionOwner<'_>) -> Result<Vec<Arc<Value>>, ApiError> {
-        let claimer =
-            Claimer { registry: &self.registry, owner_rt: owner.rt, owner: owner.object, kind: owner.kind, child: self.rt };
+        let claimer = Claimer {
+            registry: &self.registry,
+            owner_rt: owner.rt,
+            owner: owner.object,
+            kind: owner.kind,
+            child: self.rt,
+        };
         let candidates = self.revisions.list(Some(object::namespace(owner.object)));
         let mut owned = claimer.claim(candidates, |rev| owner.selector.matches_object(rev)).await?;
         owned.sort_by_key(|rev| (revision_number(rev), object::name(rev).to_string()));
@@ -134,7 +139,8 @@ impl History {
         let unused: Vec<&Arc<Value>> = owned.iter().filter(|r| !live(r)).collect();
         let excess = unused.len().saturating_sub(limit);
         for revision in unused.into_iter().take(excess) {
-            let opts = DeleteOptions { precondition_uid: Some(object::uid(revision).to_string()), ..Default::default() };
+            let opts =
+                DeleteOptions { precondition_uid: Some(object::uid(revision).to_string()), ..Default::default() };
             match self.registry.delete(self.rt, Some(object::namespace(revision)), object::name(revision), &opts).await
             {
                 Ok(_) => {}
@@ -154,7 +160,9 @@ fn new_revision(owner: &RevisionOwner<'_>, hash: &str, data: Value, number: i64)
         .object
         .pointer("/metadata/annotations")
         .and_then(Value::as_object)
-        .map(|a| a.iter().filter(|(k, _)| !NOT_COPIED.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|a| {
+            a.iter().filter(|(k, _)| !NOT_COPIED.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+        })
         .unwrap_or_default();
     let mut metadata = json!({
         "name": revision_name(object::name(owner.object), hash),

@@ -9,7 +9,11 @@ use crate::server::controllers::job::finished_condition;
 use crate::server::registry::object;
 
 /// The finished Jobs over their history limit (no limit keeps everything).
-pub fn beyond_history(jobs: &[Arc<Value>], successful_limit: Option<i64>, failed_limit: Option<i64>) -> Vec<Arc<Value>> {
+pub fn beyond_history(
+    jobs: &[Arc<Value>],
+    successful_limit: Option<i64>,
+    failed_limit: Option<i64>,
+) -> Vec<Arc<Value>> {
     let mut doomed = Vec::new();
     for (wanted, limit) in [("Complete", successful_limit), ("Failed", failed_limit)] {
         let Some(limit) = limit else { continue };

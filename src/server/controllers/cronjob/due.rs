@@ -27,8 +27,10 @@ pub struct Timing {
 
 pub fn timing(cron_job: &Value, schedule: &Schedule, now: Timestamp) -> Timing {
     let time_at = |pointer: &str| cron_job.pointer(pointer).and_then(Value::as_str).and_then(object::parse_time);
-    let mut earliest = time_at("/status/lastScheduleTime").or_else(|| time_at("/metadata/creationTimestamp")).unwrap_or(now);
-    let deadline = cron_job.pointer("/spec/startingDeadlineSeconds").and_then(Value::as_i64).map(SignedDuration::from_secs);
+    let mut earliest =
+        time_at("/status/lastScheduleTime").or_else(|| time_at("/metadata/creationTimestamp")).unwrap_or(now);
+    let deadline =
+        cron_job.pointer("/spec/startingDeadlineSeconds").and_then(Value::as_i64).map(SignedDuration::from_secs);
     if let Some(deadline) = deadline {
         // Start times older than the deadline would be too late anyway.
         earliest = earliest.max(now.checked_sub(deadline).unwrap_or(Timestamp::MIN));

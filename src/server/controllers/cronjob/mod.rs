@@ -101,6 +101,7 @@ impl CronJobController {
         }
         let name = reference.get("name").and_then(Value::as_str)?;
         let owner = self.cron_jobs.get(Some(object::namespace(job)), name)?;
-        (object::uid(&owner) == reference.get("uid").and_then(Value::as_str).unwrap_or_default()).then(|| cache_key(&owner))
+        (object::uid(&owner) == reference.get("uid").and_then(Value::as_str).unwrap_or_default())
+            .then(|| cache_key(&owner))
     }
 }

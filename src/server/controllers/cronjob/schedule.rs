@@ -114,7 +114,10 @@ mod tests {
         // Summer time.
         assert_eq!(s.next_after(at("2024-07-01T00:00:00Z")), Some(at("2024-07-01T07:00:00Z")));
         assert_eq!(s.format_in_zone(at("2024-07-01T07:00:00Z")), "2024-07-01T09:00:00+02:00");
-        assert_eq!(Schedule::parse("0 9 * * *", None).unwrap().format_in_zone(at("2024-07-01T07:00:00Z")), "2024-07-01T07:00:00Z");
+        assert_eq!(
+            Schedule::parse("0 9 * * *", None).unwrap().format_in_zone(at("2024-07-01T07:00:00Z")),
+            "2024-07-01T07:00:00Z"
+        );
         assert!(Schedule::parse("0 9 * * *", Some("Mars/Olympus")).is_err());
     }
 

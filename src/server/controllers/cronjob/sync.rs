@@ -17,8 +17,8 @@ use crate::server::controllers::controller_ref;
 use crate::server::controllers::events::EventType;
 use crate::server::controllers::job::finished_condition;
 use crate::server::controllers::status_update::write_status;
-use crate::server::registry::options::{DeleteOptions, PropagationPolicy, WriteOptions};
 use crate::server::registry::object;
+use crate::server::registry::options::{DeleteOptions, PropagationPolicy, WriteOptions};
 
 const SCHEDULED_AT: &str = "batch.kubernetes.io/cronjob-scheduled-timestamp";
 /// Start times are looked at this long after they pass, so the clock has surely reached them.
@@ -38,7 +38,8 @@ impl CronJobController {
             .into_iter()
             .filter(|j| controller_ref::controller_uid(j) == Some(uid))
             .collect();
-        let mut status: Map<String, Value> = cron_job.get("status").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut status: Map<String, Value> =
+            cron_job.get("status").and_then(Value::as_object).cloned().unwrap_or_default();
         let mut active = self.track_children(&cron_job, &children, &mut status).await?;
         let successful = cron_job.pointer("/spec/successfulJobsHistoryLimit").and_then(Value::as_i64);
         let failed = cron_job.pointer("/spec/failedJobsHistoryLimit").and_then(Value::as_i64);
@@ -78,7 +79,8 @@ impl CronJobController {
                         let message = format!("Saw completed job: {name}, condition: {condition}");
                         self.recorder.record(cron_job, EventType::Normal, "SawCompletedJob", &message).await;
                     }
-                    let completed = job.pointer("/status/completionTime").and_then(Value::as_str).and_then(object::parse_time);
+                    let completed =
+                        job.pointer("/status/completionTime").and_then(Value::as_str).and_then(object::parse_time);
                     if condition == "Complete" && completed > last_success {
                         last_success = completed;
                     }
@@ -136,7 +138,8 @@ impl CronJobController {
         let schedule = match Schedule::parse(text, time_zone) {
             Ok(schedule) => schedule,
             Err(why) => {
-                let reason = if why.starts_with("unknown time zone") { "UnknownTimeZone" } else { "UnparseableSchedule" };
+                let reason =
+                    if why.starts_with("unknown time zone") { "UnknownTimeZone" } else { "UnparseableSchedule" };
                 self.recorder.record(cron_job, EventType::Warning, reason, &why).await;
                 return Ok(None);
             }
@@ -160,7 +163,9 @@ impl CronJobController {
         };
         let name = due::job_name(object::name(cron_job), at);
         let last_scheduled = status.get("lastScheduleTime").and_then(Value::as_str).and_then(object::parse_time);
-        if last_scheduled == Some(at) || active.iter().any(|r| r.get("name").and_then(Value::as_str) == Some(name.as_str())) {
+        if last_scheduled == Some(at)
+            || active.iter().any(|r| r.get("name").and_then(Value::as_str) == Some(name.as_str()))
+        {
             return Ok(timing.next);
         }
         match cron_job.pointer("/spec/concurrencyPolicy").and_then(Value::as_str) {
@@ -179,9 +184,15 @@ impl CronJobController {
             _ => {}
         }
         let job = self.job_for(cron_job, &schedule, &name, at);
-        let created = match self.registry.create(self.jobs_rt, Some(object::namespace(cron_job)), job, &WriteOptions::default()).await {
+        let created = match self
+            .registry
+            .create(self.jobs_rt, Some(object::namespace(cron_job)), job, &WriteOptions::default())
+            .await
+        {
             Ok(written) => {
-                self.recorder.record(cron_job, EventType::Normal, "SuccessfulCreate", &format!("Created job {name}")).await;
+                self.recorder
+                    .record(cron_job, EventType::Normal, "SuccessfulCreate", &format!("Created job {name}"))
+                    .await;
                 written.object
             }
             // Created on an earlier try whose status write was lost.

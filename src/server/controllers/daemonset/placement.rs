@@ -189,7 +189,10 @@ mod tests {
         ]}));
         let tolerations = spec["tolerations"].as_array().unwrap();
         assert_eq!(tolerations.len(), 7);
-        assert_eq!(tolerations[0], json!({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}));
+        assert_eq!(
+            tolerations[0],
+            json!({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"})
+        );
         assert_eq!(daemon_spec(&spec), spec, "idempotent");
     }
 
@@ -202,7 +205,8 @@ mod tests {
         let pod = pod_template(&template, "h1", "n1");
         assert_eq!(pod["metadata"]["labels"], json!({"app": "d", "controller-revision-hash": "h1"}));
         assert_eq!(
-            pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"],
+            pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+                ["nodeSelectorTerms"],
             json!([{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}])
         );
         assert_eq!(pod["spec"]["affinity"]["podAntiAffinity"], json!({}));

@@ -59,9 +59,11 @@ pub fn calculate(ds: &Value, nodes: &[NodePods], hash: &str, now: Timestamp) -> 
         status.insert("observedGeneration".into(), json!(generation));
     }
     // Zero counts of the optional fields are left out, as Kubernetes serializes them.
-    for (field, count) in
-        [("updatedNumberScheduled", updated), ("numberAvailable", available), ("numberUnavailable", desired - available)]
-    {
+    for (field, count) in [
+        ("updatedNumberScheduled", updated),
+        ("numberAvailable", available),
+        ("numberUnavailable", desired - available),
+    ] {
         if count > 0 {
             status.insert(field.into(), json!(count));
         }

@@ -72,14 +72,21 @@ impl DaemonSetController {
             let nothing_to_manage = changes.create_on.is_empty() && changes.delete.is_empty();
             result = if nothing_to_manage && is_rolling_update(&ds) {
                 let step = self.rolling_step(&ds, &nodes, hash);
-                self.apply(key, &ds, Changes { create_on: step.surge_onto, delete: step.delete, retry_after: None }, hash)
-                    .await
+                self.apply(
+                    key,
+                    &ds,
+                    Changes { create_on: step.surge_onto, delete: step.delete, retry_after: None },
+                    hash,
+                )
+                .await
             } else {
                 self.apply(key, &ds, changes, hash).await
             };
             let live: HashSet<String> = owned.iter().map(|p| label(p, HASH_LABEL)).collect();
             let limit = ds.pointer("/spec/revisionHistoryLimit").and_then(Value::as_i64).unwrap_or(10);
-            let is_live = |rev: &Value| object::uid(rev) == object::uid(&current.revision) || live.contains(&label(rev, HASH_LABEL));
+            let is_live = |rev: &Value| {
+                object::uid(rev) == object::uid(&current.revision) || live.contains(&label(rev, HASH_LABEL))
+            };
             self.history.truncate(&revisions, is_live, usize::try_from(limit).unwrap_or(0)).await?;
         }
         let now = Timestamp::now();
@@ -119,7 +126,8 @@ impl DaemonSetController {
         let surge = is_rolling_update(ds) && self.budget(ds, nodes).0 > 0;
         let min_ready = status::min_ready_seconds(ds);
         let now = Timestamp::now();
-        let mut changes = Changes { delete: stray.into_iter().filter(|p| !object::is_deleting(p)).collect(), ..Default::default() };
+        let mut changes =
+            Changes { delete: stray.into_iter().filter(|p| !object::is_deleting(p)).collect(), ..Default::default() };
         for node in nodes {
             let decision = decide(node, hash, surge, min_ready, now);
             if decision.create {
@@ -129,7 +137,9 @@ impl DaemonSetController {
             for failed in decision.failed {
                 match self.failed_backoff.try_replace(&format!("{}/{}", object::uid(ds), node.name), Instant::now()) {
                     Ok(()) => changes.delete.push(failed),
-                    Err(wait) => changes.retry_after = Some(changes.retry_after.map_or(wait, |w: Duration| w.min(wait))),
+                    Err(wait) => {
+                        changes.retry_after = Some(changes.retry_after.map_or(wait, |w: Duration| w.min(wait)))
+                    }
                 }
             }
         }
@@ -158,11 +168,8 @@ impl DaemonSetController {
         let (max_surge, max_unavailable) = self.budget(ds, nodes);
         let min_ready = status::min_ready_seconds(ds);
         let now = Timestamp::now();
-        let by_node: Vec<(String, Vec<Arc<Value>>)> = nodes
-            .iter()
-            .filter(|n| n.placement.should_run)
-            .map(|n| (n.name.clone(), n.pods.clone()))
-            .collect();
+        let by_node: Vec<(String, Vec<Arc<Value>>)> =
+            nodes.iter().filter(|n| n.placement.should_run).map(|n| (n.name.clone(), n.pods.clone())).collect();
         rolling::step(&by_node, hash, max_surge, max_unavailable, |pod| pods::is_available(pod, min_ready, now))
     }
 

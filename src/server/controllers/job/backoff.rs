@@ -119,7 +119,8 @@ mod tests {
             {"state": {"terminated": {"finishedAt": "2024-01-01T00:00:09Z"}}},
             {"state": {"running": {}}}]}});
         assert_eq!(finish_time(&pod, now), at("2024-01-01T00:00:09Z"));
-        let deleted = json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:30Z", "deletionGracePeriodSeconds": 30}});
+        let deleted =
+            json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:30Z", "deletionGracePeriodSeconds": 30}});
         assert_eq!(finish_time(&deleted, now), at("2024-01-01T00:00:00Z"));
         assert_eq!(finish_time(&json!({}), now), now);
     }

@@ -20,7 +20,11 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn success() -> Self {
-        Self { success: true, reason: "CompletionsReached".into(), message: "Reached expected number of succeeded pods".into() }
+        Self {
+            success: true,
+            reason: "CompletionsReached".into(),
+            message: "Reached expected number of succeeded pods".into(),
+        }
     }
 
     pub fn failure(reason: &str, message: impl Into<String>) -> Self {

@@ -35,7 +35,8 @@ pub fn matching_rule(job: &Value, pod: &Value) -> Option<(Action, String)> {
             }
         } else if let Some(patterns) = rule.get("onPodConditions").and_then(Value::as_array) {
             if let Some(kind) = matching_condition(pod, patterns) {
-                let message = format!("Pod {pod_ref} has condition {kind} matching {action_name} rule at index {index}");
+                let message =
+                    format!("Pod {pod_ref} has condition {kind} matching {action_name} rule at index {index}");
                 return Some((action, message));
             }
         }

@@ -54,8 +54,10 @@ impl JobController {
         let now = Timestamp::now();
         // Read before listing pods: expectations met now mean the pod cache is new enough.
         let needs_sync = self.expectations.satisfied(key);
-        let claimer = Claimer { registry: &self.registry, owner_rt: self.rt, owner: &job, kind: JOB, child: self.pods_rt };
-        let owned = claimer.claim(self.pods.list(Some(object::namespace(&job))), |p| selector.matches_object(p)).await?;
+        let claimer =
+            Claimer { registry: &self.registry, owner_rt: self.rt, owner: &job, kind: JOB, child: self.pods_rt };
+        let owned =
+            claimer.claim(self.pods.list(Some(object::namespace(&job))), |p| selector.matches_object(p)).await?;
         if object::is_deleting(&job) || conditions::finished(&job) {
             // Nothing more is counted: leftover finalizers only keep pods from going away.
             let held: Vec<Arc<Value>> = owned.into_iter().filter(|p| has_tracking_finalizer(p)).collect();
@@ -73,7 +75,8 @@ impl JobController {
         let now_text = object::format_time(now);
         let suspended = job.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
         let mut start_time = job.pointer("/status/startTime").and_then(Value::as_str).map(str::to_string);
-        let outcome = conditions::recorded_outcome(&conds).or_else(|| judge(&job, &tracking, start_time.as_deref(), now));
+        let outcome =
+            conditions::recorded_outcome(&conds).or_else(|| judge(&job, &tracking, start_time.as_deref(), now));
         let mut managed = Managed::default();
         let mut result = Ok(());
         if let Some(outcome) = &outcome {
@@ -154,7 +157,8 @@ impl JobController {
         // The status now records every pod whose finalizer comes off.
         self.release(&tracking.release).await?;
         result?;
-        let deadline = (!suspended && outcome.is_none()).then(|| deadline_left(&job, start_time.as_deref(), now)).flatten();
+        let deadline =
+            (!suspended && outcome.is_none()).then(|| deadline_left(&job, start_time.as_deref(), now)).flatten();
         Ok([managed.retry_after, deadline].into_iter().flatten().min())
     }
 
@@ -189,7 +193,9 @@ impl JobController {
         };
         let want = usize::try_from(want).unwrap_or(0);
         if active.len() > want {
-            active.sort_by_key(|p| (pods::is_ready(p), pods::phase(p) == "Running", std::cmp::Reverse(pods::created_at(p))));
+            active.sort_by_key(|p| {
+                (pods::is_ready(p), pods::phase(p) == "Running", std::cmp::Reverse(pods::created_at(p)))
+            });
             surplus.extend(active.drain(..active.len() - want));
         }
         if !surplus.is_empty() {
@@ -207,7 +213,8 @@ impl JobController {
         let indexes: Vec<Option<i32>> = if is_indexed {
             let busy: BTreeSet<i32> =
                 active.iter().filter_map(|p| indexed::index_of(p, completions.unwrap_or(0) as i32)).collect();
-            let next = indexed::next_indexes(completions.unwrap_or(0) as i32, &tracking.completed_indexes, &busy, missing);
+            let next =
+                indexed::next_indexes(completions.unwrap_or(0) as i32, &tracking.completed_indexes, &busy, missing);
             next.into_iter().map(Some).collect()
         } else {
             vec![None; missing]
@@ -241,7 +248,13 @@ impl JobController {
         result
     }
 
-    async fn delete_pods(&self, key: &str, job: &Value, victims: &[Arc<Value>], managed: &mut Managed) -> Result<(), ApiError> {
+    async fn delete_pods(
+        &self,
+        key: &str,
+        job: &Value,
+        victims: &[Arc<Value>],
+        managed: &mut Managed,
+    ) -> Result<(), ApiError> {
         if victims.is_empty() {
             return Ok(());
         }
@@ -271,16 +284,22 @@ impl JobController {
     async fn release(&self, pods: &[Arc<Value>]) -> Result<(), ApiError> {
         let results = futures::future::join_all(pods.iter().map(|pod| {
             let uid = object::uid(pod).to_string();
-            self.registry.update_with(self.pods_rt, Some(object::namespace(pod)), object::name(pod), UpdateKind::Object, move |current| {
-                let mut finalizers = object::finalizers(current);
-                if object::uid(current) != uid || !finalizers.iter().any(|f| f == TRACKING_FINALIZER) {
-                    return Ok(None);
-                }
-                finalizers.retain(|f| f != TRACKING_FINALIZER);
-                let mut next = current.clone();
-                object::set_finalizers(&mut next, &finalizers);
-                Ok(Some(next))
-            })
+            self.registry.update_with(
+                self.pods_rt,
+                Some(object::namespace(pod)),
+                object::name(pod),
+                UpdateKind::Object,
+                move |current| {
+                    let mut finalizers = object::finalizers(current);
+                    if object::uid(current) != uid || !finalizers.iter().any(|f| f == TRACKING_FINALIZER) {
+                        return Ok(None);
+                    }
+                    finalizers.retain(|f| f != TRACKING_FINALIZER);
+                    let mut next = current.clone();
+                    object::set_finalizers(&mut next, &finalizers);
+                    Ok(Some(next))
+                },
+            )
         }))
         .await;
         for result in results {
@@ -302,7 +321,8 @@ impl JobController {
             .filter(|pod| has_tracking_finalizer(pod))
             .filter(|pod| {
                 controller_ref::controller_of(pod).is_some_and(|r| {
-                    r.get("kind").and_then(Value::as_str) == Some(JOB.kind) && r.get("name").and_then(Value::as_str) == Some(name)
+                    r.get("kind").and_then(Value::as_str) == Some(JOB.kind)
+                        && r.get("name").and_then(Value::as_str) == Some(name)
                 })
             })
             .collect();

@@ -161,7 +161,12 @@ mod tests {
     #[test]
     fn finished_pods_are_recorded_then_counted_once() {
         let job = json!({"spec": {"completions": 3}, "status": {"succeeded": 1}});
-        let pods = vec![pod("a", "Succeeded", true), pod("b", "Running", true), pod("c", "Failed", true), pod("old", "Succeeded", false)];
+        let pods = vec![
+            pod("a", "Succeeded", true),
+            pod("b", "Running", true),
+            pod("c", "Failed", true),
+            pod("old", "Succeeded", false),
+        ];
         let t = track(&job, &pods);
         assert_eq!(t.active.len(), 1);
         assert_eq!(t.uncounted_succeeded, ["a".to_string()].into());

@@ -17,7 +17,9 @@ pub fn time_left(job: &Value, now: Timestamp) -> Option<Duration> {
     let finished_at = [COMPLETE, FAILED]
         .iter()
         .filter(|kind| conditions::is_true(&list, kind))
-        .find_map(|kind| conditions::find(&list, kind)?.get("lastTransitionTime")?.as_str().and_then(object::parse_time))
+        .find_map(|kind| {
+            conditions::find(&list, kind)?.get("lastTransitionTime")?.as_str().and_then(object::parse_time)
+        })
         .or_else(|| {
             let completed = job.pointer("/status/completionTime").and_then(Value::as_str)?;
             object::parse_time(completed).filter(|_| conditions::finished(job))

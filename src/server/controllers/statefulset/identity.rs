@@ -23,7 +23,8 @@ pub fn pod_name(set_name: &str, ordinal: i32) -> String {
 pub fn ordinal_of(set_name: &str, pod: &Value) -> Option<i32> {
     let suffix = object::name(pod).strip_prefix(set_name)?.strip_prefix('-')?;
     // "-01" or "+1" are not names this controller makes.
-    if suffix.is_empty() || !suffix.bytes().all(|b| b.is_ascii_digit()) || (suffix.len() > 1 && suffix.starts_with('0')) {
+    if suffix.is_empty() || !suffix.bytes().all(|b| b.is_ascii_digit()) || (suffix.len() > 1 && suffix.starts_with('0'))
+    {
         return None;
     }
     suffix.parse().ok()
@@ -41,7 +42,8 @@ pub fn claim_name(template_name: &str, set_name: &str, ordinal: i32) -> String {
 /// the revision name.
 pub fn new_pod(set: &Value, template: &Value, revision: &str, ordinal: i32) -> Value {
     let set_name = object::name(set);
-    let reference = crate::server::controllers::controller_ref::new_controller_ref(STATEFUL_SET, set_name, object::uid(set));
+    let reference =
+        crate::server::controllers::controller_ref::new_controller_ref(STATEFUL_SET, set_name, object::uid(set));
     let mut pod = pod_from_template(template, set_name, &reference);
     let name = pod_name(set_name, ordinal);
     let meta = object::metadata_mut(&mut pod);
@@ -168,7 +170,10 @@ mod tests {
             pod["metadata"]["labels"],
             json!({"app": "web", POD_NAME_LABEL: "web-2", POD_INDEX_LABEL: "2", REVISION_LABEL: "web-abc"})
         );
-        assert_eq!((pod["spec"]["hostname"].as_str(), pod["spec"]["subdomain"].as_str()), (Some("web-2"), Some("nginx")));
+        assert_eq!(
+            (pod["spec"]["hostname"].as_str(), pod["spec"]["subdomain"].as_str()),
+            (Some("web-2"), Some("nginx"))
+        );
         assert_eq!(
             pod["spec"]["volumes"],
             json!([{"name": "cache", "emptyDir": {}}, {"name": "www", "persistentVolumeClaim": {"claimName": "www-web-2"}}])

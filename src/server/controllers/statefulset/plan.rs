@@ -22,7 +22,10 @@ pub enum Revision {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Create { ordinal: i32, revision: Revision },
+    Create {
+        ordinal: i32,
+        revision: Revision,
+    },
     Delete(Arc<Value>),
     /// Restore the identity labels of a pod.
     Relabel(Arc<Value>),

@@ -39,8 +39,8 @@ pub fn calculate(set: &Value, pods: &[Arc<Value>], revisions: &Revisions, min_re
         }
     }
     let mut current_revision = revisions.current;
-    let rolling = set.pointer("/spec/updateStrategy/type").and_then(Value::as_str).unwrap_or("RollingUpdate")
-        == "RollingUpdate";
+    let rolling =
+        set.pointer("/spec/updateStrategy/type").and_then(Value::as_str).unwrap_or("RollingUpdate") == "RollingUpdate";
     if rolling && updated == replicas && ready == replicas {
         current = updated;
         current_revision = revisions.update;
@@ -69,7 +69,10 @@ pub fn calculate(set: &Value, pods: &[Arc<Value>], revisions: &Revisions, min_re
 
 /// When a ready pod will have been ready for minReadySeconds.
 pub fn next_availability_check(pods: &[Arc<Value>], min_ready: i64, now: Timestamp) -> Option<Duration> {
-    pods.iter().filter_map(|pod| pods::time_until_available(pod, min_ready, now)).min().map(|w| w + Duration::from_secs(1))
+    pods.iter()
+        .filter_map(|pod| pods::time_until_available(pod, min_ready, now))
+        .min()
+        .map(|w| w + Duration::from_secs(1))
 }
 
 #[cfg(test)]

@@ -33,8 +33,13 @@ impl StatefulSetController {
             return Ok(None);
         };
         let set_name = object::name(&set);
-        let claimer =
-            Claimer { registry: &self.registry, owner_rt: self.rt, owner: &set, kind: STATEFUL_SET, child: self.pods_rt };
+        let claimer = Claimer {
+            registry: &self.registry,
+            owner_rt: self.rt,
+            owner: &set,
+            kind: STATEFUL_SET,
+            child: self.pods_rt,
+        };
         let candidates = self.pods.list(Some(object::namespace(&set)));
         let owned = claimer
             .claim(candidates, |pod| selector.matches_object(pod) && identity::ordinal_of(set_name, pod).is_some())
@@ -81,7 +86,8 @@ impl StatefulSetController {
             let is_live = |rev: &Value| live.contains(object::name(rev));
             self.history.truncate(&revisions, is_live, usize::try_from(limit).unwrap_or(0)).await?;
         }
-        let revision_names = status::Revisions { current: object::name(&current), update: object::name(&update.revision) };
+        let revision_names =
+            status::Revisions { current: object::name(&current), update: object::name(&update.revision) };
         let now = Timestamp::now();
         write_status(&self.registry, self.rt, &set, status::calculate(&set, &owned, &revision_names, min_ready, now))
             .await?;
@@ -90,7 +96,13 @@ impl StatefulSetController {
     }
 
     /// Carries out `actions` in order, stopping at the first failure.
-    async fn carry_out(&self, set: &Value, actions: &[Action], current: &Value, update: &Value) -> Result<(), ApiError> {
+    async fn carry_out(
+        &self,
+        set: &Value,
+        actions: &[Action],
+        current: &Value,
+        update: &Value,
+    ) -> Result<(), ApiError> {
         for action in actions {
             match action {
                 Action::Create { ordinal, revision } => {
@@ -120,7 +132,10 @@ impl StatefulSetController {
             }
             match self.registry.create(self.claims_rt, Some(ns), claim, &WriteOptions::default()).await {
                 Ok(_) => {
-                    let message = format!("create Claim {claim_name} Pod {pod_name} in StatefulSet {} success", object::name(set));
+                    let message = format!(
+                        "create Claim {claim_name} Pod {pod_name} in StatefulSet {} success",
+                        object::name(set)
+                    );
                     self.recorder.record(set, EventType::Normal, "SuccessfulCreate", &message).await;
                 }
                 Err(err) if err.reason == "AlreadyExists" => {}
@@ -145,11 +160,8 @@ impl StatefulSetController {
             Err(err) if err.reason == "AlreadyExists" => Ok(()),
             Err(err) if namespace_terminating(&err) => Ok(()),
             Err(err) => {
-                let message = format!(
-                    "create Pod {pod_name} in StatefulSet {} failed error: {}",
-                    object::name(set),
-                    err.message
-                );
+                let message =
+                    format!("create Pod {pod_name} in StatefulSet {} failed error: {}", object::name(set), err.message);
                 self.recorder.record(set, EventType::Warning, "FailedCreate", &message).await;
                 Err(err)
             }
@@ -160,7 +172,8 @@ impl StatefulSetController {
         let opts = DeleteOptions { precondition_uid: Some(object::uid(pod).to_string()), ..Default::default() };
         match self.registry.delete(self.pods_rt, Some(object::namespace(pod)), object::name(pod), &opts).await {
             Ok(_) => {
-                let message = format!("delete Pod {} in StatefulSet {} successful", object::name(pod), object::name(set));
+                let message =
+                    format!("delete Pod {} in StatefulSet {} successful", object::name(pod), object::name(set));
                 self.recorder.record(set, EventType::Normal, "SuccessfulDelete", &message).await;
                 Ok(())
             }
@@ -224,7 +237,8 @@ mod tests {
 
     #[test]
     fn revisions_give_back_their_template() {
-        let template = json!({"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}});
+        let template =
+            json!({"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}});
         let revision = json!({"data": crate::server::controllers::history::template_patch(&template)});
         assert_eq!(revision_template(&revision), template);
     }
