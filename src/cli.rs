@@ -112,6 +112,8 @@ pub struct ServerArgs {
     pub disable_agent: bool,
     #[command(flatten)]
     pub agent: AgentArgs,
+    #[command(flatten)]
+    pub ingress: crate::server::ingress::IngressArgs,
     /// How many store revisions of watch history to keep before compacting.
     #[arg(long, env = "ONEBIN_WATCH_HISTORY", default_value_t = 50_000)]
     pub watch_history: u64,
