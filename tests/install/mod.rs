@@ -14,9 +14,23 @@ use onebin::cluster::network;
 use onebin::net::netns::NetNs;
 
 pub const ONEBIN: &str = env!("CARGO_BIN_EXE_onebin");
+/// By full path: some tests run commands with a PATH of busybox applets only.
+const NSENTER: &str = "/usr/bin/nsenter";
 
 pub fn install_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh")
+}
+
+/// The full path of `program` on the test's PATH.
+pub fn which(program: &str) -> String {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("{program} is not installed"))
+        .display()
+        .to_string()
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -76,8 +90,8 @@ impl Host {
 
     /// Runs `command` inside this host's network namespace with only `env` (and PATH) set.
     pub fn run(&self, command: &[&str], env: &[(String, String)]) -> Output {
-        let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--net={}", self.netns_path())).args(command).env_clear();
+        let mut cmd = Command::new(NSENTER);
+        cmd.arg(format!("--net={}", self.netns_path().display())).args(command).env_clear();
         cmd.env("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into()));
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.output().expect("run nsenter")
