@@ -239,6 +239,18 @@ install_binary() {
 
 # --- service files -------------------------------------------------------------------------
 
+# onebin insists on a config file it was pointed at, so there is always one; the user's edits
+# are kept across upgrades.
+write_config_file() {
+    [ -f "${CONFIG_FILE}" ] && return 0
+    mkdir -p "${CONFIG_DIR}"
+    cat >"${CONFIG_FILE}" <<EOF
+# onebin configuration: every flag of 'onebin ${COMMAND}' can be set here by its name, e.g.
+#   node-label: [zone=edge]
+# Restart onebin after editing (or run the installer again).
+EOF
+}
+
 # Writes $1 from stdin with mode $2 unless it already holds exactly that; marks a change.
 write_if_changed() {
     mkdir -p "$(dirname "$1")"
@@ -253,26 +265,31 @@ write_if_changed() {
     fi
 }
 
+env_file_content() {
+    echo "# written by the onebin installer; the service reads it"
+    env | sed -n 's/^\(ONEBIN_[A-Za-z0-9_]*\)=.*/\1/p' | sort -u | while read -r name; do
+        case "${name}" in
+            ONEBIN_DATA_DIR | ONEBIN_RUN_DIR | ONEBIN_CONFIG_FILE | ONEBIN_WRITE_KUBECONFIG) continue ;;
+        esac
+        eval "value=\${${name}}"
+        # shellcheck disable=SC2154 # value is set by the eval above
+        echo "${name}=$(quote "${value}")"
+    done
+    echo "ONEBIN_DATA_DIR=$(quote "${DATA_DIR}")"
+    echo "ONEBIN_RUN_DIR=$(quote "${RUN_DIR}")"
+    echo "ONEBIN_CONFIG_FILE=$(quote "${CONFIG_FILE}")"
+    if [ "${COMMAND}" = server ]; then
+        echo "ONEBIN_WRITE_KUBECONFIG=$(quote "${ONEBIN_WRITE_KUBECONFIG:-${KUBECONFIG_FILE}}")"
+    fi
+}
+
 # The service's environment: every ONEBIN_* variable given to the installer, and the places
-# this installation uses. It can hold the join token, so only root reads it.
+# this installation uses. It can hold the join token, so only root reads it. (A here-document,
+# not a pipe: write_if_changed must run in this shell to record a change.)
 write_env_file() {
-    {
-        echo "# written by the onebin installer; the service reads it"
-        env | sed -n 's/^\(ONEBIN_[A-Za-z0-9_]*\)=.*/\1/p' | sort -u | while read -r name; do
-            case "${name}" in
-                ONEBIN_DATA_DIR | ONEBIN_RUN_DIR | ONEBIN_CONFIG_FILE | ONEBIN_WRITE_KUBECONFIG) continue ;;
-            esac
-            eval "value=\${${name}}"
-            # shellcheck disable=SC2154 # value is set by the eval above
-            echo "${name}=$(quote "${value}")"
-        done
-        echo "ONEBIN_DATA_DIR=$(quote "${DATA_DIR}")"
-        echo "ONEBIN_RUN_DIR=$(quote "${RUN_DIR}")"
-        echo "ONEBIN_CONFIG_FILE=$(quote "${CONFIG_FILE}")"
-        if [ "${COMMAND}" = server ]; then
-            echo "ONEBIN_WRITE_KUBECONFIG=$(quote "${ONEBIN_WRITE_KUBECONFIG:-${KUBECONFIG_FILE}}")"
-        fi
-    } | write_if_changed "${ENV_FILE}" 600
+    write_if_changed "${ENV_FILE}" 600 <<EOF
+$(env_file_content)
+EOF
 }
 
 write_systemd_unit() {
@@ -634,6 +651,7 @@ main() {
     check_kernel
     install_binary
     mkdir -p "${DATA_DIR}" "${RUN_DIR}"
+    write_config_file
     write_env_file
     write_service
     write_killall

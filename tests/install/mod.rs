@@ -80,6 +80,7 @@ impl Host {
             ("INSTALL_ONEBIN_LOG_FILE", path(self.log_file())),
             // No init system runs in these namespaces, whatever the machine runs.
             ("INSTALL_ONEBIN_SERVICE", "none".to_string()),
+            ("INSTALL_ONEBIN_WAIT_SECONDS", "90".to_string()),
             ("ONEBIN_NODE_NAME", self.node.name.clone()),
             ("ONEBIN_CGROUP_PARENT", self.cgroup_parent.clone()),
         ]
