@@ -195,7 +195,9 @@ impl Host {
     }
 
     pub fn nft_tables(&self) -> String {
-        text(&self.run(&["nft", "list", "tables"], &[]).stdout).trim().to_string()
+        let out = self.run(&["nft", "list", "tables"], &[]);
+        assert!(out.status.success(), "nft list tables: {}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
     }
 
     pub fn cgroup_exists(&self) -> bool {
