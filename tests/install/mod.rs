@@ -202,11 +202,7 @@ impl Host {
 
     pub fn cgroup_exists(&self) -> bool {
         let relative = self.cgroup_parent.trim_start_matches('/');
-        std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|h| h.path().join(relative).exists())
+        std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten().any(|h| h.path().join(relative).exists())
             || Path::new("/sys/fs/cgroup").join(relative).exists()
     }
 
@@ -253,7 +249,8 @@ impl Hosts {
         let state = Path::new(env!("CARGO_TARGET_TMPDIR")).join("clusters");
         std::fs::create_dir_all(&state).expect("cluster state dir");
         let lock = std::fs::File::create(state.join(".lock")).expect("lock file");
-        let held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("lock");
+        let held =
+            nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("lock");
         let index = layout::free_index(&state).expect("a free subnet");
         let layout = ClusterLayout::new(name, index, count, &[], &[]).expect("layout");
         let hosts = layout
