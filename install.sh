@@ -27,6 +27,9 @@
 #   INSTALL_ONEBIN_WAIT_SECONDS   how long to wait for the node to be Ready (default 180)
 set -e
 
+# Where onebin is released (INSTALL_ONEBIN_DOWNLOAD_URL points elsewhere).
+RELEASES=https://github.com/onebin/onebin/releases
+
 info() { echo "[onebin] $*"; }
 warn() { echo "[onebin] warning: $*" >&2; }
 fatal() {
@@ -141,8 +144,9 @@ preflight_ports() {
     if is_true "${INSTALL_ONEBIN_SKIP_START}" || service_running; then
         return 0
     fi
-    if [ "${COMMAND}" = server ] && port_taken tcp 192B; then
-        fatal "TCP port 6443 (the API server) is taken by another program: stop it, or run ${KILLALL} if an earlier onebin is left over"
+    api_port="${ONEBIN_HTTPS_LISTEN_PORT:-6443}"
+    if [ "${COMMAND}" = server ] && port_taken tcp "$(printf '%04X' "${api_port}")"; then
+        fatal "TCP port ${api_port} (the API server) is taken by another program: stop it, or run ${KILLALL} if an earlier onebin is left over"
     fi
     if [ "${ONEBIN_FLANNEL_BACKEND}" != none ] && port_taken udp 2118; then
         fatal "UDP port 8472 (the VXLAN overlay) is taken: stop whatever uses it, or set ONEBIN_FLANNEL_BACKEND=none"
@@ -194,9 +198,9 @@ stage_binary() {
         if [ -n "${INSTALL_ONEBIN_DOWNLOAD_URL}" ]; then
             release="${INSTALL_ONEBIN_DOWNLOAD_URL%/}/${INSTALL_ONEBIN_VERSION:-latest}"
         elif [ -n "${INSTALL_ONEBIN_VERSION}" ]; then
-            release="https://github.com/onebin/onebin/releases/download/${INSTALL_ONEBIN_VERSION}"
+            release="${RELEASES}/download/${INSTALL_ONEBIN_VERSION}"
         else
-            release="https://github.com/onebin/onebin/releases/latest/download"
+            release="${RELEASES}/latest/download"
         fi
         info "downloading onebin-${ARCH} from ${release}"
         download "${STAGED}.sha256" "${release}/sha256sum-${ARCH}.txt"
@@ -620,13 +624,16 @@ wait_ready() {
 
 next_steps() {
     if [ "${COMMAND}" = server ]; then
+        # The address agents reach this host at: the source address of its default route.
+        address=$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+        [ -n "${address}" ] || address="<this host's address>"
         cat <<EOF
 
 onebin server is ready.
   kubectl:     export KUBECONFIG=${ONEBIN_WRITE_KUBECONFIG:-${KUBECONFIG_FILE}}; kubectl get nodes
   join token:  ${DATA_DIR}/server/token (or: onebin token --data-dir ${DATA_DIR})
-  add agents:  curl -sfL https://github.com/onebin/onebin/releases/latest/download/install.sh |
-                 ONEBIN_URL=https://<this host's address>:6443 ONEBIN_TOKEN=<join token> sh -
+  add agents:  curl -sfL ${RELEASES}/latest/download/install.sh |
+                 ONEBIN_URL=https://${address}:6443 ONEBIN_TOKEN=<join token> sh -
 EOF
     else
         cat <<EOF

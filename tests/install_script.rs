@@ -1,7 +1,7 @@
 //! install.sh itself, run as users run it: a server and three agents in four network-namespace
 //! hosts, a Deployment spread over the agents, re-runs that change nothing or upgrade in place,
-//! and uninstall scripts that leave nothing behind; an agent without a token and a download
-//! with the wrong checksum are refused without touching the machine.
+//! and uninstall scripts that leave nothing behind; an agent without a token, a taken port and
+//! a download with the wrong checksum are refused without touching the machine.
 
 mod install;
 
@@ -114,6 +114,7 @@ fn one_server_and_three_agents_from_the_install_script() {
 
     let token = std::fs::read_to_string(server.data_dir().join("server/token")).unwrap().trim().to_string();
     let url = hosts.server_url();
+    assert!(out.contains(&format!("ONEBIN_URL={url} ONEBIN_TOKEN=<join token> sh -")), "{out}");
     let join = [("ONEBIN_URL", url.as_str()), ("ONEBIN_TOKEN", token.as_str())];
     // dash (Debian's sh) for two agents, busybox ash for one.
     for (agent, shell) in hosts.agents().iter().zip([&["busybox", "sh"][..], &["sh"], &["dash"]]) {
@@ -249,9 +250,18 @@ fn sha256_hex(path: &Path) -> String {
 }
 
 #[test]
-fn a_download_with_the_wrong_checksum_leaves_the_old_binary() {
+fn a_taken_port_or_a_wrong_checksum_is_refused() {
     let hosts = Hosts::new("sum", 1);
     let host = hosts.server();
+    let release = hosts.dir.path().join("release").join("v9.9.9");
+    std::fs::create_dir_all(&release).unwrap();
+    // The release mirror listens on the API server's port, so a server cannot start here.
+    let http = HttpServer::start(host, &hosts.dir.path().join("release"), 6443);
+    let out = host.install(&["sh"], &[]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("TCP port 6443 (the API server) is taken"), "{}", text(&out.stderr));
+    assert_eq!(host.files(), Vec::<PathBuf>::new(), "a refused install changed the machine");
+
     let no_start = [("INSTALL_ONEBIN_SKIP_START", "true"), ("INSTALL_ONEBIN_SKIP_ENABLE", "true")];
     let out = host.install_ok(&["sh"], &no_start);
     assert!(out.contains("not starting onebin"), "{out}");
@@ -264,8 +274,6 @@ fn a_download_with_the_wrong_checksum_leaves_the_old_binary() {
         "aarch64" => "arm64",
         _ => "arm",
     };
-    let release = hosts.dir.path().join("release").join("v9.9.9");
-    std::fs::create_dir_all(&release).unwrap();
     let binary = release.join(format!("onebin-{arch}"));
     let mut bytes = std::fs::read(ONEBIN).unwrap();
     bytes.push(b'\n');
@@ -274,10 +282,8 @@ fn a_download_with_the_wrong_checksum_leaves_the_old_binary() {
     let sums = release.join(format!("sha256sum-{arch}.txt"));
     std::fs::write(&sums, format!("{}  onebin-{arch}\n", "0".repeat(64))).unwrap();
 
-    let port = 18080 + (std::process::id() % 1000) as u16;
-    let http = HttpServer::start(host, &hosts.dir.path().join("release"), port);
-    let mirror = format!("http://127.0.0.1:{port}");
-    let download = [("INSTALL_ONEBIN_DOWNLOAD_URL", mirror.as_str()), ("INSTALL_ONEBIN_VERSION", "v9.9.9")];
+    let mirror = "http://127.0.0.1:6443";
+    let download = [("INSTALL_ONEBIN_DOWNLOAD_URL", mirror), ("INSTALL_ONEBIN_VERSION", "v9.9.9")];
     let mut env = vec![no_start[0], no_start[1], ("INSTALL_ONEBIN_SKIP_DOWNLOAD", "false")];
     env.extend(download);
 
