@@ -119,6 +119,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         });
     }
     tracing::info!(address = %addr, elapsed = ?started.elapsed(), kubeconfig = %args.write_kubeconfig.display(), "onebin server is ready");
+    crate::sd_notify::ready();
 
     tokio::select! {
         result = server => result.context("API server task")?.context("API server"),
