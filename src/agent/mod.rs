@@ -10,6 +10,7 @@ pub mod quantity;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use futures::TryFutureExt;
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 
@@ -29,6 +30,8 @@ pub struct AgentConfig {
     pub cgroup_parent: String,
     /// Name of the pod bridge.
     pub bridge: String,
+    /// Name of the service proxy's nftables table.
+    pub proxy_table: String,
 }
 
 /// The agent's directory under the data dir.
@@ -100,6 +103,17 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     net_config.bridge = config.bridge.clone();
     let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
     network.ensure_host().await.context("setting up the node's pod network")?;
+    let proxy = crate::net::proxy::ProxyConfig {
+        table: config.proxy_table.clone(),
+        node_name: config.node.name.clone(),
+        node_ip: config.node.ip,
+        cluster_cidr: config.cluster_cidr,
+        state_dir: agent_dir.join("proxy"),
+    };
+    crate::net::proxy::validate_table_name(&proxy.table).context("--proxy-table")?;
+    tokio::spawn(crate::net::proxy::run(client.clone(), proxy).inspect_err(|err| {
+        tracing::error!("the service proxy stopped: {err:#}");
+    }));
     let kubelet = kubelet::Kubelet::new(
         client,
         config.node.clone(),

@@ -30,6 +30,8 @@ pub struct NodeState {
     pub runtime: runtime_common::Node,
     pub name: String,
     pub bridge: String,
+    /// The service proxy's nftables table, one per test as the tests share a network namespace.
+    pub proxy_table: String,
     pub kubelet_port: u16,
 }
 
@@ -67,7 +69,13 @@ impl Server {
             }
         }
         let kubelet_port = free_port();
-        let node = NodeState { name: format!("node-{port}"), bridge: format!("obt{port}"), kubelet_port, runtime };
+        let node = NodeState {
+            name: format!("node-{port}"),
+            bridge: format!("obt{port}"),
+            proxy_table: format!("obt-proxy-{port}"),
+            kubelet_port,
+            runtime,
+        };
         // A /16 of its own per test keeps pod routes on the shared host apart.
         let cidr = format!("10.{}.0.0/16", 60 + port % 150);
         let mut args: Vec<String> = vec![
@@ -75,6 +83,8 @@ impl Server {
             node.name.clone(),
             "--bridge".into(),
             node.bridge.clone(),
+            "--proxy-table".into(),
+            node.proxy_table.clone(),
             "--kubelet-port".into(),
             kubelet_port.to_string(),
             "--run-dir".into(),
@@ -97,6 +107,11 @@ impl Server {
 
     pub fn node_name(&self) -> &str {
         self.node.as_ref().map(|n| n.name.as_str()).expect("a server started with start_node")
+    }
+
+    /// The nftables table of the node's service proxy.
+    pub fn proxy_table(&self) -> &str {
+        self.node.as_ref().map(|n| n.proxy_table.as_str()).expect("a server started with start_node")
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -312,10 +327,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
         if let Some(node) = self.node.take() {
-            let bridge = node.bridge.clone();
+            let (bridge, proxy_table) = (node.bridge.clone(), node.proxy_table.clone());
             // The runtime state's own drop removes pods, mounts and cgroups.
             drop(node);
             let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
+            let _ = Command::new("nft").args(["delete", "table", "ip", &proxy_table]).output();
         }
     }
 }
