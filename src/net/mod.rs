@@ -12,5 +12,6 @@ pub mod nft;
 pub mod pod_etc;
 pub mod proxy;
 pub mod sysctl;
+pub mod vxlan;
 
 pub use cni::{PodNetwork, PodNetworkConfig, PodNetworkStatus, ReconcileReport};
