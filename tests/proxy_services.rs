@@ -172,7 +172,7 @@ fn node_address(server: &Server) -> String {
 
 #[test]
 fn services_reach_ready_pods_spread_stick_refuse_and_hairpin() {
-    let server = Server::start_node_with(&["--service-cidr", SERVICE_CIDR, "--cluster-dns", "10.221.0.10"]);
+    let mut server = Server::start_node_with(&["--service-cidr", SERVICE_CIDR, "--cluster-dns", "10.221.0.10"]);
     apply(&server, "echo.yaml", &manifests());
     apply(&server, "hairpin.yaml", &hairpin_pod());
     eventually(Duration::from_secs(60), "three ready echo pods", || {
@@ -223,6 +223,13 @@ fn services_reach_ready_pods_spread_stick_refuse_and_hairpin() {
     });
     assert!(!hairpin.ends_with(&hairpin_ip), "hairpin traffic must not arrive from the pod's own address: {hairpin}");
 
+    // A restarted agent rebuilds the same rules, and the services keep answering.
+    let before = chains(&server);
+    assert!(before.iter().any(|chain| chain.ends_with("-default/echo/tcp/who")), "{before:?}");
+    server.restart();
+    eventually(Duration::from_secs(30), "the same chains after a restart", || (chains(&server) == before).then_some(()));
+    eventually(Duration::from_secs(10), "the cluster IP after a restart", || (curl(&who).0 == Some(0)).then_some(()));
+
     // Without pods, connections are refused at once rather than hanging.
     server.kubectl_ok(&["scale", "deployment", "echo", "--replicas=0"]);
     eventually(Duration::from_secs(60), "connections to be refused", || {
@@ -231,8 +238,26 @@ fn services_reach_ready_pods_spread_stick_refuse_and_hairpin() {
         (code == Some(7)).then_some(()).filter(|()| started.elapsed() < Duration::from_secs(2))
     });
 
-    let listing = text(
-        &std::process::Command::new("nft").args(["list", "table", "ip", server.proxy_table()]).output().unwrap().stdout,
-    );
-    assert!(listing.contains("/default/echo/tcp/who"), "{listing}");
+    // Deleted services leave nothing behind.
+    server.kubectl_ok(&["delete", "service", "echo", "sticky", "echo-np"]);
+    eventually(Duration::from_secs(20), "the deleted services' rules to go", || {
+        let listing = table(&server);
+        let gone = [cluster_ip.as_str(), sticky_ip.as_str(), "32201", "/echo/", "/sticky/", "/echo-np/"];
+        (!gone.iter().any(|needle| listing.contains(needle))).then_some(())
+    });
+    assert!(table(&server).contains("/hairpin/"), "an unrelated service lost its rules");
+}
+
+/// `nft list table` of the node's proxy.
+fn table(server: &Server) -> String {
+    let listing = std::process::Command::new("nft").args(["list", "table", "ip", server.proxy_table()]).output();
+    text(&listing.unwrap().stdout)
+}
+
+/// The chains of the node's proxy table, sorted.
+fn chains(server: &Server) -> BTreeSet<String> {
+    table(server)
+        .lines()
+        .filter_map(|line| Some(line.trim().strip_prefix("chain ")?.strip_suffix(" {")?.to_string()))
+        .collect()
 }
