@@ -108,10 +108,10 @@ fn endpoint(index: u32, which: u32) -> Ipv4Addr {
 
 fn service(index: u32) -> Service {
     let mut port = json!({"name": "http", "port": 80, "protocol": "TCP"});
-    if index % 10 == 0 {
+    if index.is_multiple_of(10) {
         port["nodePort"] = json!(30000 + index);
     }
-    let kind = if index % 10 == 0 { "NodePort" } else { "ClusterIP" };
+    let kind = if index.is_multiple_of(10) { "NodePort" } else { "ClusterIP" };
     serde_json::from_value(json!({
         "metadata": {"namespace": "bench", "name": format!("svc-{index}")},
         "spec": {"type": kind, "clusterIP": cluster_ip(index).to_string(), "ports": [port]},

@@ -227,7 +227,9 @@ fn services_reach_ready_pods_spread_stick_refuse_and_hairpin() {
     let before = chains(&server);
     assert!(before.iter().any(|chain| chain.ends_with("-default/echo/tcp/who")), "{before:?}");
     server.restart();
-    eventually(Duration::from_secs(30), "the same chains after a restart", || (chains(&server) == before).then_some(()));
+    eventually(Duration::from_secs(30), "the same chains after a restart", || {
+        (chains(&server) == before).then_some(())
+    });
     eventually(Duration::from_secs(10), "the cluster IP after a restart", || (curl(&who).0 == Some(0)).then_some(()));
 
     // Without pods, connections are refused at once rather than hanging.

@@ -223,14 +223,12 @@ impl Verdict {
     }
 }
 
+/// A set element: its key, and for a map the verdict it maps to.
+pub type Element = (Vec<u8>, Option<Verdict>);
+
 /// Adds elements (keys, with verdicts for a map) to the set called `set`, or to the set created
 /// with `set_id` in the same transaction. Several messages when there are many elements.
-pub fn add_elements(
-    table: &str,
-    set: &str,
-    set_id: Option<u32>,
-    elements: &[(Vec<u8>, Option<Verdict>)],
-) -> Vec<NfTablesMessage> {
+pub fn add_elements(table: &str, set: &str, set_id: Option<u32>, elements: &[Element]) -> Vec<NfTablesMessage> {
     elements
         .chunks(ELEMENTS_PER_MESSAGE)
         .map(|chunk| {
@@ -284,7 +282,7 @@ pub fn random_choice_rule(table: &str, chain: &str, choices: &[Verdict], map_id:
     const ANONYMOUS_MAP: &str = "__map%d";
     let size = choices.len() as u32;
     let map = set(table, ANONYMOUS_MAP, &[KeyPart::Integer], SetKind::AnonymousVerdictMap { size }, map_id);
-    let elements: Vec<(Vec<u8>, Option<Verdict>)> = choices
+    let elements: Vec<Element> = choices
         .iter()
         .enumerate()
         .map(|(index, verdict)| (key(&[KeyValue::Integer(index as u32)]), Some(verdict.clone())))

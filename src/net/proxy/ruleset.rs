@@ -14,7 +14,7 @@ use netlink_packet_netfilter::NetfilterProtoFamily;
 
 use super::plan::{Rule, ServiceRules};
 use super::skeleton::{self, Map};
-use crate::net::nft::objects::{self, KeyPart, SetKind, Verdict};
+use crate::net::nft::objects::{self, KeyPart, SetKind};
 use crate::net::nft::Transaction;
 
 const FAMILY: NetfilterProtoFamily = NetfilterProtoFamily::IPv4;
@@ -253,7 +253,7 @@ struct Batch {
     new_chains: Vec<String>,
     new_sets: Vec<String>,
     rules: Vec<(String, Rule)>,
-    add_elements: BTreeMap<Map, Vec<(Vec<u8>, Option<Verdict>)>>,
+    add_elements: BTreeMap<Map, Vec<objects::Element>>,
     /// Messages that go first (a rebuild's table and skeleton).
     head: Transaction,
     next_id: u32,

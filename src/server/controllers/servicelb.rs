@@ -161,7 +161,7 @@ fn assign(services: &[Arc<Value>], nodes: &[Arc<Value>], slices: &Informer, pool
     }
     let mut outcome = Outcome::default();
     for service in ordered {
-        if text(service, "/spec/loadBalancerClass") != "" {
+        if !text(service, "/spec/loadBalancerClass").is_empty() {
             continue;
         }
         let mut pending = None;
@@ -217,7 +217,7 @@ fn assign(services: &[Arc<Value>], nodes: &[Arc<Value>], slices: &Informer, pool
 
 /// Whether ServiceLB gives `service` addresses.
 fn handled(service: &Value) -> bool {
-    text(service, "/spec/type") == "LoadBalancer" && text(service, "/spec/loadBalancerClass") == ""
+    text(service, "/spec/type") == "LoadBalancer" && text(service, "/spec/loadBalancerClass").is_empty()
 }
 
 /// The assignment `service` carries now.
