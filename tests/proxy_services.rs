@@ -212,6 +212,12 @@ fn services_reach_ready_pods_spread_stick_refuse_and_hairpin() {
     });
     assert!(pods.contains(answer.split_whitespace().next().unwrap()), "{answer}");
 
+    // A second service cannot take the same node port.
+    let clash = "apiVersion: v1\nkind: Service\nmetadata: {name: clash}\nspec:\n  type: NodePort\n  \
+                 ports: [{port: 80, nodePort: 32201}]\n";
+    let out = server.kubectl_stdin(&["apply", "-f", "-"], clash);
+    assert!(!out.status.success() && text(&out.stderr).contains("already allocated"), "{}", text(&out.stderr));
+
     // A pod reaching itself through its service gets its own answer back.
     let hairpin_ip = eventually(Duration::from_secs(60), "the hairpin pod's address", || {
         let ip = jsonpath(&server, &["pod", "hairpin"], "{.status.podIP}");
