@@ -13,6 +13,7 @@ pub mod quantity;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use futures::TryFutureExt;
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 
@@ -32,6 +33,8 @@ pub struct AgentConfig {
     pub cgroup_parent: String,
     /// Name of the pod bridge.
     pub bridge: String,
+    /// Name of the service proxy's nftables table.
+    pub proxy_table: String,
     /// Name of the VXLAN device, or `None` to run without an overlay.
     pub vxlan_device: Option<String>,
 }
@@ -102,6 +105,7 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
             cluster_domain: cluster.cluster_domain.clone(),
             cgroup_parent: args.agent.cgroup_parent.clone(),
             bridge: args.agent.bridge.clone(),
+            proxy_table: args.agent.proxy_table.clone(),
             vxlan_device: args.agent.overlay_device(),
         };
         tokio::select! {
@@ -167,6 +171,17 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     }
     let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
     network.ensure_host().await.context("setting up the node's pod network")?;
+    let proxy = crate::net::proxy::ProxyConfig {
+        table: config.proxy_table.clone(),
+        node_name: config.node.name.clone(),
+        node_ip: config.node.ip,
+        cluster_cidr: config.cluster_cidr,
+        state_dir: agent_dir.join("proxy"),
+    };
+    crate::net::proxy::validate_table_name(&proxy.table).context("--proxy-table")?;
+    tokio::spawn(crate::net::proxy::run(client.clone(), proxy).inspect_err(|err| {
+        tracing::error!("the service proxy stopped: {err:#}");
+    }));
     let kubelet = kubelet::Kubelet::new(
         client,
         config.node.clone(),

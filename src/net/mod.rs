@@ -10,6 +10,7 @@ pub mod netlink;
 pub mod netns;
 pub mod nft;
 pub mod pod_etc;
+pub mod proxy;
 pub mod sysctl;
 pub mod vxlan;
 

@@ -97,6 +97,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
             cluster_cidr: args.cluster_cidr.clone(),
             node_cidr_prefix: args.node_cidr_mask_size,
             node_monitor_grace_period: std::time::Duration::from_secs(args.node_monitor_grace_period),
+            lb_pool: args.lb_pool.clone(),
         },
     )?;
     scheduler::spawn(&informers);
@@ -167,6 +168,7 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         cluster_domain: args.cluster_domain.clone(),
         cgroup_parent: args.agent.cgroup_parent.clone(),
         bridge: args.agent.bridge.clone(),
+        proxy_table: args.agent.proxy_table.clone(),
         vxlan_device: args.agent.overlay_device(),
     })
 }

@@ -32,6 +32,8 @@ pub struct NodeState {
     pub runtime: runtime_common::Node,
     pub name: String,
     pub bridge: String,
+    /// The service proxy's nftables table, one per test as the tests share a network namespace.
+    pub proxy_table: String,
     pub kubelet_port: u16,
 }
 
@@ -48,7 +50,13 @@ impl NodeState {
                 std::fs::copy(archive, &target).expect("copy test image");
             }
         }
-        Self { name: name.to_string(), bridge: format!("obt{tag}"), kubelet_port: free_port(), runtime }
+        Self {
+            name: name.to_string(),
+            bridge: format!("obt{tag}"),
+            proxy_table: format!("obt-proxy-{tag}"),
+            kubelet_port: free_port(),
+            runtime,
+        }
     }
 
     /// The agent flags that keep this node apart from others on the machine.
@@ -58,6 +66,8 @@ impl NodeState {
             self.name.clone(),
             "--bridge".into(),
             self.bridge.clone(),
+            "--proxy-table".into(),
+            self.proxy_table.clone(),
             "--kubelet-port".into(),
             self.kubelet_port.to_string(),
             "--run-dir".into(),
@@ -72,10 +82,11 @@ impl NodeState {
     }
 
     fn cleanup(self) {
-        let bridge = self.bridge.clone();
+        let (bridge, proxy_table) = (self.bridge.clone(), self.proxy_table.clone());
         // The runtime state's own drop removes pods, mounts and cgroups.
         drop(self);
         let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
+        let _ = onebin::net::proxy::remove(&proxy_table);
     }
 }
 
@@ -213,6 +224,11 @@ impl Server {
 
     pub fn node_name(&self) -> &str {
         self.node.as_ref().map(|n| n.name.as_str()).expect("a server started with start_node")
+    }
+
+    /// The nftables table of the node's service proxy.
+    pub fn proxy_table(&self) -> &str {
+        self.node.as_ref().map(|n| n.proxy_table.as_str()).expect("a server started with start_node")
     }
 
     pub fn data_dir(&self) -> PathBuf {
