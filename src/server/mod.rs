@@ -106,7 +106,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
             classes: args.ingress.ingress_class.clone(),
             http: SocketAddr::new(args.bind_address, args.ingress.ingress_http_port),
             https: SocketAddr::new(args.bind_address, args.ingress.ingress_https_port),
-            addresses: vec![advertise],
+            server: advertise,
         };
         ingress::spawn(&informers, settings).await?;
     }
