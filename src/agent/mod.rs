@@ -5,6 +5,7 @@
 pub mod events;
 pub mod kubelet;
 pub mod node;
+pub mod nodeapi;
 pub mod quantity;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 
 pub use node::NodeConfig;
+pub use nodeapi::NodeApiTls;
 
 /// Everything an agent needs to run.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub struct AgentConfig {
     pub cgroup_parent: String,
     /// Name of the pod bridge.
     pub bridge: String,
+    /// The node API's certificate and the CA of the clients it accepts.
+    pub node_api_tls: NodeApiTls,
 }
 
 /// The agent's directory under the data dir.
@@ -86,6 +90,7 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         crate::runtime::image::registries::DEFAULT_REGISTRIES_FILE,
     ))?;
     let images = crate::runtime::image::service::ImageService::new(&agent_dir, registries)?;
+    nodeapi::start(&node_api_addresses(&config.node), &config.node_api_tls, runtime.clone()).await?;
     for (archive, result) in images.import_airgap_images().await? {
         match result {
             Ok(imported) => {
@@ -112,6 +117,16 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     );
     kubelet.run().await;
     Ok(())
+}
+
+/// Where the node API listens: the node's IP, and loopback for local tools.
+fn node_api_addresses(node: &NodeConfig) -> Vec<std::net::SocketAddr> {
+    let mut addresses = vec![std::net::SocketAddr::new(node.ip, node.kubelet_port)];
+    let loopback = std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), node.kubelet_port);
+    if !node.ip.is_loopback() && !node.ip.is_unspecified() {
+        addresses.push(loopback);
+    }
+    addresses
 }
 
 /// The node's pod subnet, once the server has assigned it.

@@ -45,6 +45,10 @@ async fn serve(args: ServerArgs) -> Result<()> {
     let names = serving_names(&args, advertise, &registry.service_allocator().api_service_ip().into());
     let serving = pki.serving_cert(&names)?;
     let admin = pki.client_cert("client-admin", ClientIdentity { user: "system:admin", groups: &[MASTERS] })?;
+    let node_client = pki.client_cert(
+        "client-kube-apiserver-kubelet",
+        ClientIdentity { user: crate::agent::nodeapi::API_SERVER_CLIENT_USER, groups: &[MASTERS] },
+    )?;
     auth::token::load_or_create(data_dir, args.token.as_deref(), pki.server_ca.cert_pem.as_bytes())?;
 
     let informers = controllers::informer::Informers::new(registry.clone());
@@ -71,6 +75,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         ])),
         server_address: SocketAddr::new(advertise, args.https_listen_port).to_string(),
         ready: Default::default(),
+        nodes: apiserver::node_proxy::NodeClient::new(&pki.server_ca.cert_pem, &node_client)?,
     });
     let acceptor = apiserver::tls::acceptor(&serving, &pki.client_ca.cert_pem)?;
     let server = tokio::spawn(apiserver::tls::serve(listener, acceptor, apiserver::router(api.clone())));
@@ -124,10 +129,14 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
     let url = format!("https://{}", SocketAddr::new(host, args.https_listen_port));
     let kubeconfig = crate::agent::agent_dir(data_dir).join("kubelet.kubeconfig");
     auth::files::write_private(&kubeconfig, auth::kubeconfig::render(&url, &pki.server_ca.cert_pem, &cert).as_bytes())?;
+    let ip = args.agent.node_ip.unwrap_or(advertise);
+    let node_api_names: BTreeSet<String> =
+        [ip.to_string(), name.clone(), "127.0.0.1".into(), "localhost".into()].into_iter().collect();
+    let node_api = pki.node_serving_cert(&name, &node_api_names)?;
     Ok(crate::agent::AgentConfig {
         node: crate::agent::NodeConfig {
             name,
-            ip: args.agent.node_ip.unwrap_or(advertise),
+            ip,
             labels: args.agent.labels()?,
             taints: args.agent.node_taint.clone(),
             control_plane: true,
@@ -143,6 +152,11 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         cluster_domain: args.cluster_domain.clone(),
         cgroup_parent: args.agent.cgroup_parent.clone(),
         bridge: args.agent.bridge.clone(),
+        node_api_tls: crate::agent::NodeApiTls {
+            cert_pem: node_api.cert_pem,
+            key_pem: node_api.key_pem,
+            client_ca_pem: pki.client_ca.cert_pem.clone(),
+        },
     })
 }
 

@@ -27,15 +27,15 @@ impl Server {
     }
 
     pub fn start_with(extra_args: &[&str]) -> Self {
-        let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
-        let mut server = Self {
-            dir,
-            port: free_port(),
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            child: None,
-        };
+        let mut server = Self::unstarted(extra_args);
         server.launch();
         server
+    }
+
+    /// A server not running yet, for tests that put files in its data dir first; `launch` it.
+    pub fn unstarted(extra_args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
+        Self { dir, port: free_port(), extra_args: extra_args.iter().map(|s| s.to_string()).collect(), child: None }
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -188,9 +188,16 @@ impl Server {
 
     /// Starts kubectl in the background (for `-w`); it is killed when the guard drops.
     pub fn kubectl_background(&self, args: &[&str]) -> Background {
+        self.kubectl_background_env(args, &[])
+    }
+
+    /// `kubectl_background` with extra environment variables.
+    pub fn kubectl_background_env(&self, args: &[&str], env: &[(&str, &str)]) -> Background {
         let out = self.dir.path().join(format!("bg-{}.out", rand_suffix()));
         let file = std::fs::File::create(&out).expect("bg output");
-        let child = self.kubectl_command(args).stdout(file).stderr(Stdio::null()).spawn().expect("run kubectl");
+        let mut cmd = self.kubectl_command(args);
+        cmd.envs(env.iter().copied());
+        let child = cmd.stdout(file).stderr(Stdio::null()).spawn().expect("run kubectl");
         Background { child, out }
     }
 
@@ -292,7 +299,7 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 

@@ -1,0 +1,201 @@
+//! The node API end to end: real kubectl against a server whose embedded agent runs real pods
+//! (nginx and busybox images built from this machine's packages): logs, exec (with and without
+//! a terminal), attach, cp and port-forward, through the API server to the node API.
+
+mod harness;
+mod nodeapi_support;
+mod runtime_common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use harness::{eventually, text};
+use nodeapi_support::AgentServer;
+
+const NGINX: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - {name: nginx, image: "nginx:latest", imagePullPolicy: IfNotPresent}
+"#;
+
+fn curl(url: &str) -> String {
+    let out = Command::new("curl").args(["-sS", "--max-time", "10", url]).output().unwrap();
+    assert!(out.status.success(), "curl {url}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn logs_through_the_node_api() {
+    let cluster = AgentServer::start(11);
+    let ip = cluster.run_pod("web", NGINX);
+    assert!(curl(&format!("http://{ip}/")).contains("Welcome to nginx!"));
+
+    let logs = eventually(Duration::from_secs(10), "nginx's access log line", || {
+        let logs = cluster.kubectl_ok(&["logs", "web"]);
+        logs.contains("\"GET / HTTP/1.1\" 200").then_some(logs)
+    });
+    assert!(logs.lines().count() >= 1, "{logs}");
+
+    // Following: a new request shows up while kubectl is streaming.
+    let follow = cluster.server.kubectl_background(&["logs", "-f", "web"]);
+    follow.wait_for("GET / HTTP/1.1", Duration::from_secs(10));
+    curl(&format!("http://{ip}/follow-marker"));
+    follow.wait_for("/follow-marker", Duration::from_secs(10));
+    drop(follow);
+
+    let last = cluster.kubectl_ok(&["logs", "web", "--tail=1"]);
+    assert_eq!(last.lines().count(), 1, "{last}");
+    assert!(last.contains("/follow-marker"), "{last}");
+
+    let stamped = cluster.kubectl_ok(&["logs", "web", "--tail=1", "--timestamps", "-c", "nginx"]);
+    let (stamp, line) = stamped.trim_end().split_once(' ').unwrap();
+    assert!(stamp.parse::<jiff::Timestamp>().is_ok(), "{stamped}");
+    assert!(line.contains("/follow-marker"), "{stamped}");
+
+    assert!(cluster.kubectl_ok(&["logs", "web", "--since=1h"]).contains("/follow-marker"));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(cluster.kubectl_ok(&["logs", "web", "--since=1s"]), "");
+    assert_eq!(cluster.kubectl_ok(&["logs", "web", "--limit-bytes=5"]).len(), 5);
+
+    let err = cluster.server.kubectl_err(&["logs", "web", "--previous"]);
+    assert!(err.contains("previous terminated container \"nginx\" in pod \"web\" not found"), "{err}");
+    let err = cluster.server.kubectl_err(&["logs", "web", "-c", "nope"]);
+    assert!(err.contains("container nope is not valid for pod web"), "{err}");
+    let err = cluster.server.kubectl_err(&["logs", "missing"]);
+    assert!(err.contains("pods \"missing\" not found"), "{err}");
+
+    // The node API itself takes only the API server's (or an admin's) certificate.
+    let (ca, cert, key) = cluster.server.credentials();
+    let port = node_api_port(&cluster);
+    let url = format!("https://127.0.0.1:{port}/containerLogs/default/web/nginx?tailLines=1");
+    let admin = Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(&ca)
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(text(&admin.stdout).contains("/follow-marker"), "{}", text(&admin.stderr));
+    let anonymous = Command::new("curl").args(["-sS", "--cacert"]).arg(&ca).arg(&url).output().unwrap();
+    assert!(!text(&anonymous.stdout).contains("GET"), "no client certificate, no logs");
+}
+
+fn node_api_port(cluster: &AgentServer) -> String {
+    cluster.kubectl_ok(&["get", "nodes", "-o", "jsonpath={.items[0].status.daemonEndpoints.kubeletEndpoint.Port}"])
+}
+
+const DUO: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: duo}
+spec:
+  containers:
+  - {name: nginx, image: "nginx:latest", imagePullPolicy: IfNotPresent}
+  - {name: sidecar, image: "busybox:latest", imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}
+"#;
+
+const TALKER: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: talker}
+spec:
+  containers:
+  - name: talk
+    image: "busybox:latest"
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
+"#;
+
+#[test]
+fn exec_attach_and_cp() {
+    let cluster = AgentServer::start(12);
+    cluster.run_pod("web", NGINX);
+    cluster.run_pod("duo", DUO);
+
+    assert_eq!(cluster.kubectl_ok(&["exec", "web", "--", "cat", "/run/nginx.pid"]).trim(), "1");
+
+    let out = cluster.server.kubectl(&["exec", "web", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "out\n");
+    assert!(text(&out.stderr).contains("err\n"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("command terminated with exit code 3"), "{}", text(&out.stderr));
+
+    let piped = cluster.server.kubectl_stdin(&["exec", "-i", "web", "--", "tr", "a-z", "A-Z"], "hello stdin\n");
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    assert_eq!(text(&piped.stdout), "HELLO STDIN\n");
+
+    // A terminal: kubectl itself runs on a pty (script), the command sees one too.
+    let kubeconfig = cluster.server.kubeconfig();
+    let script = format!(
+        "kubectl --kubeconfig {} exec -it web -- sh -c 'tty; stty size; exit 4'",
+        kubeconfig.display()
+    );
+    let tty = Command::new("script").args(["-qec", &script, "/dev/null"]).stdin(Stdio::null()).output().unwrap();
+    let tty_out = text(&tty.stdout);
+    assert!(tty_out.contains("/dev/pts/"), "{tty_out}");
+    assert!(tty_out.contains("command terminated with exit code 4"), "{tty_out}");
+
+    let page = cluster.kubectl_ok(&["exec", "duo", "-c", "sidecar", "--", "wget", "-qO-", "http://localhost"]);
+    assert!(page.contains("Welcome to nginx!"), "{page}");
+    let err = cluster.server.kubectl_err(&["exec", "duo", "-c", "nope", "--", "true"]);
+    assert!(err.contains("container nope is not valid for pod duo"), "{err}");
+
+    // cp rides on exec with tar, both ways.
+    let local = cluster.server.dir.path().join("payload.txt");
+    std::fs::write(&local, "copied through the node API\n").unwrap();
+    cluster.kubectl_ok(&["cp", local.to_str().unwrap(), "duo:/tmp/payload.txt", "-c", "sidecar"]);
+    assert_eq!(
+        cluster.kubectl_ok(&["exec", "duo", "-c", "sidecar", "--", "cat", "/tmp/payload.txt"]),
+        "copied through the node API\n"
+    );
+    let back = cluster.server.dir.path().join("back.txt");
+    cluster.kubectl_ok(&["cp", "duo:/tmp/payload.txt", back.to_str().unwrap(), "-c", "sidecar"]);
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), "copied through the node API\n");
+
+    // attach follows the container's own output.
+    cluster.run_pod("talker", TALKER);
+    let attached = cluster.server.kubectl_background(&["attach", "talker"]);
+    let seen = attached.wait_for("tick", Duration::from_secs(15));
+    let first: u32 = seen.lines().find_map(|l| l.strip_prefix("tick ")?.trim().parse().ok()).unwrap();
+    attached.wait_for(&format!("tick {}", first + 2), Duration::from_secs(15));
+    drop(attached);
+
+    // Ending nginx from inside: the exec ends with it, and the container restarts.
+    let killed = cluster.server.kubectl(&["exec", "web", "--", "sh", "-c", "kill 1; sleep 30"]);
+    let stderr = text(&killed.stderr);
+    assert_eq!(killed.status.code(), Some(137), "{stderr}");
+    assert!(stderr.contains("command terminated with exit code 137"), "{stderr}");
+    eventually(Duration::from_secs(60), "nginx to restart", || {
+        let restarts = cluster.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]);
+        let ready = cluster.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].ready}"]);
+        (restarts == "1" && ready == "true").then_some(())
+    });
+    let previous = cluster.kubectl_ok(&["logs", "web", "--previous"]);
+    assert!(previous.contains("signal 15") || previous.contains("exiting"), "{previous}");
+}
+
+#[test]
+fn port_forward() {
+    let cluster = AgentServer::start(13);
+    cluster.run_pod("web", NGINX);
+    for (transport, env) in [("websocket", "true"), ("spdy", "false")] {
+        let local = harness::free_port().to_string();
+        let mapping = format!("{local}:80");
+        let forward = cluster.server.kubectl_background_env(
+            &["port-forward", "pod/web", &mapping],
+            &[("KUBECTL_PORT_FORWARD_WEBSOCKETS", env)],
+        );
+        forward.wait_for("Forwarding from 127.0.0.1", Duration::from_secs(15));
+        for _ in 0..2 {
+            let page = curl(&format!("http://127.0.0.1:{local}/"));
+            assert!(page.contains("Welcome to nginx!"), "{transport}: {page}");
+        }
+        drop(forward);
+    }
+}
