@@ -132,10 +132,8 @@ fn exec_attach_and_cp() {
 
     // A terminal: kubectl itself runs on a pty (script), the command sees one too.
     let kubeconfig = cluster.server.kubeconfig();
-    let script = format!(
-        "kubectl --kubeconfig {} exec -it web -- sh -c 'tty; stty size; exit 4'",
-        kubeconfig.display()
-    );
+    let script =
+        format!("kubectl --kubeconfig {} exec -it web -- sh -c 'tty; stty size; exit 4'", kubeconfig.display());
     let tty = Command::new("script").args(["-qec", &script, "/dev/null"]).stdin(Stdio::null()).output().unwrap();
     let tty_out = text(&tty.stdout);
     assert!(tty_out.contains("/dev/pts/"), "{tty_out}");
@@ -172,7 +170,8 @@ fn exec_attach_and_cp() {
     assert_eq!(killed.status.code(), Some(137), "{stderr}");
     assert!(stderr.contains("command terminated with exit code 137"), "{stderr}");
     eventually(Duration::from_secs(60), "nginx to restart", || {
-        let restarts = cluster.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]);
+        let restarts =
+            cluster.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]);
         let ready = cluster.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].ready}"]);
         (restarts == "1" && ready == "true").then_some(())
     });

@@ -40,7 +40,10 @@ pub enum Input {
     Stdin(Bytes),
     /// The client will send no more stdin (v5).
     StdinClosed,
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
 }
 
 /// Our side of a channel session: output to the client, input from it (which ends when the
@@ -151,7 +154,8 @@ fn parse_input(message: &[u8]) -> Vec<Input> {
             .into_iter::<Value>()
             .map_while(Result::ok)
             .filter_map(|size| {
-                let dimension = |name: &str| size.get(name).and_then(Value::as_u64).map(|v| v.min(u16::MAX as u64) as u16);
+                let dimension =
+                    |name: &str| size.get(name).and_then(Value::as_u64).map(|v| v.min(u16::MAX as u64) as u16);
                 Some(Input::Resize { width: dimension("Width")?, height: dimension("Height")? })
             })
             .collect(),

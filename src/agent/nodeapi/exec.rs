@@ -186,7 +186,11 @@ async fn pump(source: Arc<FdStream>, output: Output, channel: u8) {
 /// Feeds the client's stdin to `stdin` (dropped when the client ends its input, which is
 /// end of file for a pipe) and its window sizes to `terminal`. Resolves when the client is
 /// gone.
-async fn forward_input(mut input: mpsc::Receiver<Input>, mut stdin: Option<Arc<FdStream>>, terminal: Option<Arc<FdStream>>) {
+async fn forward_input(
+    mut input: mpsc::Receiver<Input>,
+    mut stdin: Option<Arc<FdStream>>,
+    terminal: Option<Arc<FdStream>>,
+) {
     while let Some(event) = input.recv().await {
         match event {
             Input::Stdin(data) => {
@@ -255,9 +259,10 @@ mod tests {
 
     #[test]
     fn stream_options() {
-        let (options, command) =
-            StreamOptions::from_query(Some("command=sh&command=-c&command=exit+3&stdin=true&stdout=1&stderr=true&tty=true"))
-                .unwrap();
+        let (options, command) = StreamOptions::from_query(Some(
+            "command=sh&command=-c&command=exit+3&stdin=true&stdout=1&stderr=true&tty=true",
+        ))
+        .unwrap();
         assert_eq!(options, StreamOptions { stdin: true, stdout: true, stderr: false, tty: true });
         assert_eq!(command, ["sh", "-c", "exit 3"]);
         assert!(StreamOptions::from_query(Some("command=ls")).is_err());

@@ -16,7 +16,9 @@ impl FdStream {
     pub fn new(fd: OwnedFd) -> io::Result<Self> {
         let flags = OFlag::from_bits_truncate(fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)?);
         fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
-        Ok(Self { fd: AsyncFd::new(fd)? })
+        // SAFETY: an OwnedFd is a valid descriptor that stays open, and the same, while we own it.
+        let fd = unsafe { AsyncFd::register(fd) }.map_err(io::Error::from)?;
+        Ok(Self { fd })
     }
 
     /// Reads into `buf`; 0 at end of file.

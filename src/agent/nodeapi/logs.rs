@@ -59,7 +59,9 @@ impl LogOptions {
                 "tailLines" => {
                     let n = number("tailLines")?;
                     if n < 0 {
-                        return Err(ApiError::bad_request("tailLines: Invalid value: must be greater than or equal to 0"));
+                        return Err(ApiError::bad_request(
+                            "tailLines: Invalid value: must be greater than or equal to 0",
+                        ));
                     }
                     options.tail_lines = Some(n as usize);
                 }
@@ -263,10 +265,8 @@ impl LineJoiner {
                 Stream::Stdout => 0,
                 Stream::Stderr => 1,
             }];
-            let line = slot.get_or_insert_with(|| LogLine {
-                timestamp: record.timestamp.parse().ok(),
-                content: Vec::new(),
-            });
+            let line =
+                slot.get_or_insert_with(|| LogLine { timestamp: record.timestamp.parse().ok(), content: Vec::new() });
             line.content.extend_from_slice(&record.content);
             if record.complete {
                 lines.extend(slot.take());
@@ -334,8 +334,7 @@ mod tests {
             let path = path.clone();
             async move {
                 let file = tokio::fs::File::open(&path).await.unwrap();
-                let streamer =
-                    LogStreamer { path, file, follow: None, options, lines: LineJoiner::default(), sent: 0 };
+                let streamer = LogStreamer { path, file, follow: None, options, lines: LineJoiner::default(), sent: 0 };
                 let (tx, mut rx) = mpsc::channel(8);
                 streamer.run(tx).await;
                 let mut text = Vec::new();

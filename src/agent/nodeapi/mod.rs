@@ -86,7 +86,8 @@ async fn connection(tcp: tokio::net::TcpStream, peer: SocketAddr, acceptor: TlsA
         let (api, user) = (api.clone(), user.clone());
         async move { Ok::<_, Infallible>(api.handle(user.as_deref(), req).await) }
     });
-    let served = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).with_upgrades();
+    let served =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).with_upgrades();
     if let Err(err) = served.await {
         tracing::debug!(%peer, %err, "node API: connection ended with an error");
     }
@@ -119,22 +120,27 @@ impl NodeApi {
             ["attach", ns, pod, container] | ["attach", ns, pod, _, container] if streaming => {
                 self.exec(ns, pod, container, true, req).await
             }
-            ["portForward", ns, pod] | ["portForward", ns, pod, _] if streaming => self.port_forward(ns, pod, req).await,
+            ["portForward", ns, pod] | ["portForward", ns, pod, _] if streaming => {
+                self.port_forward(ns, pod, req).await
+            }
             ["healthz"] => Ok(Response::new(Body::from("ok"))),
             _ => Err(ApiError::no_such_path()),
         }
     }
 
-    async fn logs(&self, ns: &str, pod: &str, container: &str, query: Option<&str>) -> Result<Response<Body>, ApiError> {
+    async fn logs(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        query: Option<&str>,
+    ) -> Result<Response<Body>, ApiError> {
         let options = logs::LogOptions::from_query(query, jiff::Timestamp::now())?;
         let streamer = logs::open(&self.runtime, ns, pod, container, options).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         tokio::spawn(streamer.run(tx));
         let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, Infallible>));
-        Response::builder()
-            .header(CONTENT_TYPE, "text/plain")
-            .body(body)
-            .map_err(ApiError::internal)
+        Response::builder().header(CONTENT_TYPE, "text/plain").body(body).map_err(ApiError::internal)
     }
 
     /// `exec` (or `attach`, which has no command).

@@ -120,10 +120,12 @@ fn log_target_is_previous(pod: &Value, container: &str, previous: bool) -> Resul
     let reason = state("waiting").and_then(|w| w["reason"].as_str()).unwrap_or_default();
     Err(ApiError::bad_request(match reason {
         "" => format!("container {container:?} in pod {pod_name:?} is waiting to start - no logs yet"),
-        "ErrImagePull" => format!("container {container:?} in pod {pod_name:?} is waiting to start: image can't be pulled"),
-        "ImagePullBackOff" => format!(
-            "container {container:?} in pod {pod_name:?} is waiting to start: trying and failing to pull image"
-        ),
+        "ErrImagePull" => {
+            format!("container {container:?} in pod {pod_name:?} is waiting to start: image can't be pulled")
+        }
+        "ImagePullBackOff" => {
+            format!("container {container:?} in pod {pod_name:?} is waiting to start: trying and failing to pull image")
+        }
         reason => format!("container {container:?} in pod {pod_name:?} is waiting to start: {reason}"),
     }))
 }
@@ -153,8 +155,14 @@ mod tests {
             err.message,
             "a container name must be specified for pod web, choose one of: [nginx sidecar] or one of the init containers: [setup]"
         );
-        assert_eq!(kubelet_path(&running, "log", Some("container=nope")).unwrap_err().message, "container nope is not valid for pod web");
-        assert_eq!(kubelet_path(&running, "portforward", Some("ports=80")).unwrap().unwrap(), "/portForward/default/web?ports=80");
+        assert_eq!(
+            kubelet_path(&running, "log", Some("container=nope")).unwrap_err().message,
+            "container nope is not valid for pod web"
+        );
+        assert_eq!(
+            kubelet_path(&running, "portforward", Some("ports=80")).unwrap().unwrap(),
+            "/portForward/default/web?ports=80"
+        );
         let mut pending = running.clone();
         pending["spec"]["nodeName"] = json!(null);
         assert_eq!(kubelet_path(&pending, "log", Some("container=nginx")).unwrap(), None);
@@ -171,12 +179,15 @@ mod tests {
             kubelet_path(&fresh, "log", Some("container=nginx&previous=true")).unwrap_err().message,
             "previous terminated container \"nginx\" in pod \"web\" not found"
         );
-        let restarted = pod(json!({"name": "nginx", "state": {"running": {}}, "lastState": {"terminated": {"exitCode": 1}}}));
+        let restarted =
+            pod(json!({"name": "nginx", "state": {"running": {}}, "lastState": {"terminated": {"exitCode": 1}}}));
         assert_eq!(
             kubelet_path(&restarted, "log", Some("container=nginx&previous=true")).unwrap().unwrap(),
             "/containerLogs/default/web/nginx?previous=true"
         );
-        let backing_off = pod(json!({"name": "nginx", "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1}}}));
+        let backing_off = pod(
+            json!({"name": "nginx", "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1}}}),
+        );
         assert_eq!(
             kubelet_path(&backing_off, "log", Some("container=nginx&previous=true")).unwrap().unwrap(),
             "/containerLogs/default/web/nginx"

@@ -70,7 +70,8 @@ pub async fn handle(
     mut req: Request<Body>,
 ) -> Result<HttpResponse, ApiError> {
     let subresource = info.subresource.as_deref().unwrap_or_default();
-    let allowed = if subresource == "log" { info.verb == "get" } else { matches!(info.verb.as_str(), "get" | "create") };
+    let allowed =
+        if subresource == "log" { info.verb == "get" } else { matches!(info.verb.as_str(), "get" | "create") };
     if !allowed {
         return Err(ApiError::method_not_allowed(format!("{} is not supported on pods/{subresource}", info.verb)));
     }

@@ -32,6 +32,7 @@ const HEADERS: u16 = 8;
 
 /// RST_STREAM status codes.
 pub const PROTOCOL_ERROR: u32 = 1;
+#[cfg(test)]
 pub const CANCEL: u32 = 5;
 
 /// Header names (lowercase on the wire) and values.
@@ -39,12 +40,32 @@ pub type Headers = Vec<(String, String)>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    SynStream { id: u32, flags: u8, headers: Headers },
-    SynReply { id: u32, flags: u8, headers: Headers },
-    RstStream { id: u32, status: u32 },
-    Ping { id: u32 },
-    GoAway { last_good: u32, status: u32 },
-    Data { id: u32, flags: u8, data: Bytes },
+    SynStream {
+        id: u32,
+        flags: u8,
+        headers: Headers,
+    },
+    SynReply {
+        id: u32,
+        flags: u8,
+        headers: Headers,
+    },
+    RstStream {
+        id: u32,
+        status: u32,
+    },
+    Ping {
+        id: u32,
+    },
+    GoAway {
+        last_good: u32,
+        status: u32,
+    },
+    Data {
+        id: u32,
+        flags: u8,
+        data: Bytes,
+    },
     /// A frame this implementation has no use for (SETTINGS, WINDOW_UPDATE, HEADERS, …).
     Ignored,
 }
