@@ -22,11 +22,7 @@ where
     tokio::spawn(async move {
         while let Some(Ok(message)) = messages.next().await {
             match message {
-                Message::Binary(data) => {
-                    if to_inner.write_all(&data).await.is_err() {
-                        break;
-                    }
-                }
+                Message::Binary(data) if to_inner.write_all(&data).await.is_err() => break,
                 Message::Close(_) => break,
                 _ => {}
             }
