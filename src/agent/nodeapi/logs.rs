@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use jiff::Timestamp;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
@@ -114,7 +115,8 @@ pub async fn open(
         })?;
         (path, None)
     } else {
-        (current.log_path.clone(), options.follow.then(|| (runtime.clone(), current.id.clone())))
+        let running = options.follow.then(|| runtime_says_running(runtime.clone(), current.id.clone()));
+        (current.log_path.clone(), running)
     };
     let file = tokio::fs::File::open(&path)
         .await
@@ -122,12 +124,28 @@ pub async fn open(
     Ok(LogStreamer { path, file, follow, options, lines: LineJoiner::default(), sent: 0 })
 }
 
+/// Asks whether the container whose log is followed still runs.
+type ContainerRunning = Box<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
+
+/// Asks the runtime whether container `id` runs (or is about to).
+fn runtime_says_running(runtime: RuntimeService, id: String) -> ContainerRunning {
+    Box::new(move || {
+        let (runtime, id) = (runtime.clone(), id.clone());
+        Box::pin(async move {
+            runtime
+                .container_status(&id)
+                .await
+                .is_ok_and(|c| matches!(c.state.status, ContainerStatus::Running | ContainerStatus::Created))
+        })
+    })
+}
+
 /// Streams one log file (and, following, its successors after rotation).
 pub struct LogStreamer {
     path: PathBuf,
     file: tokio::fs::File,
-    /// The container whose exit ends following.
-    follow: Option<(RuntimeService, String)>,
+    /// Set when following: whether the container still runs (its exit ends following).
+    follow: Option<ContainerRunning>,
     options: LogOptions,
     lines: LineJoiner,
     sent: u64,
@@ -147,7 +165,7 @@ impl LogStreamer {
         if !self.send(lines, &out).await {
             return;
         }
-        let Some((runtime, id)) = self.follow.take() else { return };
+        let Some(running) = self.follow.take() else { return };
         let mut last_check = tokio::time::Instant::now();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -171,11 +189,7 @@ impl LogStreamer {
             }
             if last_check.elapsed() >= STATUS_CHECK {
                 last_check = tokio::time::Instant::now();
-                let running = runtime
-                    .container_status(&id)
-                    .await
-                    .is_ok_and(|c| matches!(c.state.status, ContainerStatus::Running | ContainerStatus::Created));
-                if !running {
+                if !running().await {
                     // One more read: lines written just before the exit.
                     let mut rest = Vec::new();
                     if self.file.read_to_end(&mut rest).await.is_ok() {
@@ -278,6 +292,8 @@ impl LineJoiner {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     fn line(ts: &str, content: &str) -> LogLine {
@@ -354,5 +370,54 @@ mod tests {
             "2024-01-01T00:00:02Z c\n"
         );
         assert_eq!(run(LogOptions { limit_bytes: Some(3), ..Default::default() }).await, "a\nb");
+    }
+
+    #[tokio::test]
+    async fn following_crosses_rotation_and_ends_when_the_container_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.log");
+        let record = |text: &str| format!("2024-01-01T00:00:00.000000000Z stdout F {text}\n");
+        std::fs::write(&path, record("first")).unwrap();
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let still = running.clone();
+        let follow: ContainerRunning = Box::new(move || {
+            let running = still.load(std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move { running })
+        });
+        let streamer = LogStreamer {
+            file: tokio::fs::File::open(&path).await.unwrap(),
+            path: path.clone(),
+            follow: Some(follow),
+            options: LogOptions { follow: true, ..Default::default() },
+            lines: LineJoiner::default(),
+            sent: 0,
+        };
+        let (tx, mut rx) = mpsc::channel(8);
+        let task = tokio::spawn(streamer.run(tx));
+        assert_eq!(rx.recv().await.unwrap(), "first\n");
+        // The runtime rotates: the old file moves away, a new one takes its place.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(record("last in old").as_bytes())
+            .unwrap();
+        std::fs::rename(&path, dir.path().join("0.log.1")).unwrap();
+        std::fs::write(&path, record("new file")).unwrap();
+        assert_eq!(rx.recv().await.unwrap(), "last in old\n");
+        assert_eq!(rx.recv().await.unwrap(), "new file\n");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(record("before exit").as_bytes())
+            .unwrap();
+        running.store(false, std::sync::atomic::Ordering::SeqCst);
+        let mut rest = Vec::new();
+        while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap() {
+            rest.extend_from_slice(&chunk);
+        }
+        assert_eq!(rest, b"before exit\n");
+        task.await.unwrap();
     }
 }
