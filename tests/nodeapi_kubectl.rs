@@ -21,6 +21,26 @@ spec:
   - {name: nginx, image: "nginx:latest", imagePullPolicy: IfNotPresent}
 "#;
 
+const BRIEF: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: brief}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: brief, image: "busybox:latest", imagePullPolicy: IfNotPresent, command: ["sh", "-c", "echo start; sleep 4; echo done"]}
+"#;
+
+const NOWHERE: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: nowhere}
+spec:
+  nodeSelector: {no-such-label: "true"}
+  containers:
+  - {name: idle, image: "busybox:latest", imagePullPolicy: IfNotPresent}
+"#;
+
 fn curl(url: &str) -> String {
     let out = Command::new("curl").args(["-sS", "--max-time", "10", url]).output().unwrap();
     assert!(out.status.success(), "curl {url}: {}", text(&out.stderr));
@@ -66,6 +86,28 @@ fn logs_through_the_node_api() {
     assert!(err.contains("container nope is not valid for pod web"), "{err}");
     let err = cluster.server.kubectl_err(&["logs", "missing"]);
     assert!(err.contains("pods \"missing\" not found"), "{err}");
+
+    // Following ends once the container exits and its log is drained.
+    let out = cluster.server.kubectl_stdin(&["apply", "-f", "-"], BRIEF);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    cluster.kubectl_ok(&["wait", "--for=condition=Ready", "pod/brief", "--timeout=60s"]);
+    let started = std::time::Instant::now();
+    let followed = Command::new("timeout")
+        .args(["60", "kubectl", "--kubeconfig"])
+        .arg(cluster.server.kubeconfig())
+        .args(["logs", "-f", "brief"])
+        .output()
+        .unwrap();
+    assert!(followed.status.success(), "{}", text(&followed.stderr));
+    assert_eq!(text(&followed.stdout), "start\ndone\n");
+    assert!(started.elapsed() < Duration::from_secs(30));
+
+    // A pod no node runs has no logs yet and nothing to exec in.
+    let out = cluster.server.kubectl_stdin(&["apply", "-f", "-"], NOWHERE);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(cluster.kubectl_ok(&["logs", "nowhere"]), "");
+    let err = cluster.server.kubectl_err(&["exec", "nowhere", "--", "true"]);
+    assert!(err.contains("pod nowhere does not have a host assigned"), "{err}");
 
     // The node API itself takes only the API server's (or an admin's) certificate.
     let (ca, cert, key) = cluster.server.credentials();
@@ -138,6 +180,25 @@ fn exec_attach_and_cp() {
     let tty_out = text(&tty.stdout);
     assert!(tty_out.contains("/dev/pts/"), "{tty_out}");
     assert!(tty_out.contains("command terminated with exit code 4"), "{tty_out}");
+    let interactive = format!("kubectl --kubeconfig {} exec -it web -- sh", kubeconfig.display());
+    let mut typing = Command::new("script")
+        .args(["-qec", &interactive, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut keys = typing.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        keys.write_all(b"echo typed-$((40+2))\r").unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+        keys.write_all(b"exit 5\r").unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let typed = text(&typing.wait_with_output().unwrap().stdout);
+    assert!(typed.contains("typed-42"), "{typed}");
+    assert!(typed.contains("command terminated with exit code 5"), "{typed}");
 
     let page = cluster.kubectl_ok(&["exec", "duo", "-c", "sidecar", "--", "wget", "-qO-", "http://localhost"]);
     assert!(page.contains("Welcome to nginx!"), "{page}");
