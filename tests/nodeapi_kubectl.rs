@@ -3,14 +3,11 @@
 //! a terminal), attach, cp and port-forward, through the API server to the node API.
 
 mod harness;
-mod nodeapi_support;
-mod runtime_common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use harness::{eventually, text};
-use nodeapi_support::AgentServer;
+use harness::{eventually, text, Server};
 
 const NGINX: &str = r#"
 apiVersion: v1
@@ -41,6 +38,14 @@ spec:
   - {name: idle, image: "busybox:latest", imagePullPolicy: IfNotPresent}
 "#;
 
+/// Applies a manifest and waits until the pod runs; returns its IP.
+fn run_pod(server: &Server, name: &str, manifest: &str) -> String {
+    let out = server.kubectl_stdin(&["apply", "-f", "-"], manifest);
+    assert!(out.status.success(), "apply failed: {}", text(&out.stderr));
+    server.kubectl_ok(&["wait", "--for=condition=Ready", &format!("pod/{name}"), "--timeout=90s"]);
+    server.kubectl_ok(&["get", "pod", name, "-o", "jsonpath={.status.podIP}"])
+}
+
 fn curl(url: &str) -> String {
     let out = Command::new("curl").args(["-sS", "--max-time", "10", url]).output().unwrap();
     assert!(out.status.success(), "curl {url}: {}", text(&out.stderr));
@@ -49,52 +54,52 @@ fn curl(url: &str) -> String {
 
 #[test]
 fn logs_through_the_node_api() {
-    let cluster = AgentServer::start(11);
-    let ip = cluster.run_pod("web", NGINX);
+    let server = Server::start_node();
+    let ip = run_pod(&server, "web", NGINX);
     assert!(curl(&format!("http://{ip}/")).contains("Welcome to nginx!"));
 
     let logs = eventually(Duration::from_secs(10), "nginx's access log line", || {
-        let logs = cluster.kubectl_ok(&["logs", "web"]);
+        let logs = server.kubectl_ok(&["logs", "web"]);
         logs.contains("\"GET / HTTP/1.1\" 200").then_some(logs)
     });
     assert!(logs.lines().count() >= 1, "{logs}");
 
     // Following: a new request shows up while kubectl is streaming.
-    let follow = cluster.server.kubectl_background(&["logs", "-f", "web"]);
+    let follow = server.kubectl_background(&["logs", "-f", "web"]);
     follow.wait_for("GET / HTTP/1.1", Duration::from_secs(10));
     curl(&format!("http://{ip}/follow-marker"));
     follow.wait_for("/follow-marker", Duration::from_secs(10));
     drop(follow);
 
-    let last = cluster.kubectl_ok(&["logs", "web", "--tail=1"]);
+    let last = server.kubectl_ok(&["logs", "web", "--tail=1"]);
     assert_eq!(last.lines().count(), 1, "{last}");
     assert!(last.contains("/follow-marker"), "{last}");
 
-    let stamped = cluster.kubectl_ok(&["logs", "web", "--tail=1", "--timestamps", "-c", "nginx"]);
+    let stamped = server.kubectl_ok(&["logs", "web", "--tail=1", "--timestamps", "-c", "nginx"]);
     let (stamp, line) = stamped.trim_end().split_once(' ').unwrap();
     assert!(stamp.parse::<jiff::Timestamp>().is_ok(), "{stamped}");
     assert!(line.contains("/follow-marker"), "{stamped}");
 
-    assert!(cluster.kubectl_ok(&["logs", "web", "--since=1h"]).contains("/follow-marker"));
+    assert!(server.kubectl_ok(&["logs", "web", "--since=1h"]).contains("/follow-marker"));
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(cluster.kubectl_ok(&["logs", "web", "--since=1s"]), "");
-    assert_eq!(cluster.kubectl_ok(&["logs", "web", "--limit-bytes=5"]).len(), 5);
+    assert_eq!(server.kubectl_ok(&["logs", "web", "--since=1s"]), "");
+    assert_eq!(server.kubectl_ok(&["logs", "web", "--limit-bytes=5"]).len(), 5);
 
-    let err = cluster.server.kubectl_err(&["logs", "web", "--previous"]);
+    let err = server.kubectl_err(&["logs", "web", "--previous"]);
     assert!(err.contains("previous terminated container \"nginx\" in pod \"web\" not found"), "{err}");
-    let err = cluster.server.kubectl_err(&["logs", "web", "-c", "nope"]);
+    let err = server.kubectl_err(&["logs", "web", "-c", "nope"]);
     assert!(err.contains("container nope is not valid for pod web"), "{err}");
-    let err = cluster.server.kubectl_err(&["logs", "missing"]);
+    let err = server.kubectl_err(&["logs", "missing"]);
     assert!(err.contains("pods \"missing\" not found"), "{err}");
 
     // Following ends once the container exits and its log is drained.
-    let out = cluster.server.kubectl_stdin(&["apply", "-f", "-"], BRIEF);
+    let out = server.kubectl_stdin(&["apply", "-f", "-"], BRIEF);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    cluster.kubectl_ok(&["wait", "--for=condition=Ready", "pod/brief", "--timeout=60s"]);
+    server.kubectl_ok(&["wait", "--for=condition=Ready", "pod/brief", "--timeout=60s"]);
     let started = std::time::Instant::now();
     let followed = Command::new("timeout")
         .args(["60", "kubectl", "--kubeconfig"])
-        .arg(cluster.server.kubeconfig())
+        .arg(server.kubeconfig())
         .args(["logs", "-f", "brief"])
         .output()
         .unwrap();
@@ -103,15 +108,15 @@ fn logs_through_the_node_api() {
     assert!(started.elapsed() < Duration::from_secs(30));
 
     // A pod no node runs has no logs yet and nothing to exec in.
-    let out = cluster.server.kubectl_stdin(&["apply", "-f", "-"], NOWHERE);
+    let out = server.kubectl_stdin(&["apply", "-f", "-"], NOWHERE);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(cluster.kubectl_ok(&["logs", "nowhere"]), "");
-    let err = cluster.server.kubectl_err(&["exec", "nowhere", "--", "true"]);
+    assert_eq!(server.kubectl_ok(&["logs", "nowhere"]), "");
+    let err = server.kubectl_err(&["exec", "nowhere", "--", "true"]);
     assert!(err.contains("pod nowhere does not have a host assigned"), "{err}");
 
     // The node API itself takes only the API server's (or an admin's) certificate.
-    let (ca, cert, key) = cluster.server.credentials();
-    let port = node_api_port(&cluster);
+    let (ca, cert, key) = server.credentials();
+    let port = node_api_port(&server);
     let url = format!("https://127.0.0.1:{port}/containerLogs/default/web/nginx?tailLines=1");
     let admin = Command::new("curl")
         .args(["-sS", "--cacert"])
@@ -128,8 +133,9 @@ fn logs_through_the_node_api() {
     assert!(!text(&anonymous.stdout).contains("GET"), "no client certificate, no logs");
 }
 
-fn node_api_port(cluster: &AgentServer) -> String {
-    cluster.kubectl_ok(&["get", "nodes", "-o", "jsonpath={.items[0].status.daemonEndpoints.kubeletEndpoint.Port}"])
+fn node_api_port(server: &Server) -> String {
+    let port = "jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}";
+    server.kubectl_ok(&["get", "node", server.node_name(), "-o", port])
 }
 
 const DUO: &str = r#"
@@ -156,24 +162,24 @@ spec:
 
 #[test]
 fn exec_attach_and_cp() {
-    let cluster = AgentServer::start(12);
-    cluster.run_pod("web", NGINX);
-    cluster.run_pod("duo", DUO);
+    let server = Server::start_node();
+    run_pod(&server, "web", NGINX);
+    run_pod(&server, "duo", DUO);
 
-    assert_eq!(cluster.kubectl_ok(&["exec", "web", "--", "cat", "/run/nginx.pid"]).trim(), "1");
+    assert_eq!(server.kubectl_ok(&["exec", "web", "--", "cat", "/run/nginx.pid"]).trim(), "1");
 
-    let out = cluster.server.kubectl(&["exec", "web", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    let out = server.kubectl(&["exec", "web", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "out\n");
     assert!(text(&out.stderr).contains("err\n"), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("command terminated with exit code 3"), "{}", text(&out.stderr));
 
-    let piped = cluster.server.kubectl_stdin(&["exec", "-i", "web", "--", "tr", "a-z", "A-Z"], "hello stdin\n");
+    let piped = server.kubectl_stdin(&["exec", "-i", "web", "--", "tr", "a-z", "A-Z"], "hello stdin\n");
     assert!(piped.status.success(), "{}", text(&piped.stderr));
     assert_eq!(text(&piped.stdout), "HELLO STDIN\n");
 
     // A terminal: kubectl itself runs on a pty (script), the command sees one too.
-    let kubeconfig = cluster.server.kubeconfig();
+    let kubeconfig = server.kubeconfig();
     let script =
         format!("kubectl --kubeconfig {} exec -it web -- sh -c 'tty; stty size; exit 4'", kubeconfig.display());
     let tty = Command::new("script").args(["-qec", &script, "/dev/null"]).stdin(Stdio::null()).output().unwrap();
@@ -200,54 +206,54 @@ fn exec_attach_and_cp() {
     assert!(typed.contains("typed-42"), "{typed}");
     assert!(typed.contains("command terminated with exit code 5"), "{typed}");
 
-    let page = cluster.kubectl_ok(&["exec", "duo", "-c", "sidecar", "--", "wget", "-qO-", "http://localhost"]);
+    let page = server.kubectl_ok(&["exec", "duo", "-c", "sidecar", "--", "wget", "-qO-", "http://localhost"]);
     assert!(page.contains("Welcome to nginx!"), "{page}");
-    let err = cluster.server.kubectl_err(&["exec", "duo", "-c", "nope", "--", "true"]);
+    let err = server.kubectl_err(&["exec", "duo", "-c", "nope", "--", "true"]);
     assert!(err.contains("container nope is not valid for pod duo"), "{err}");
 
     // cp rides on exec with tar, both ways.
-    let local = cluster.server.dir.path().join("payload.txt");
+    let local = server.dir.path().join("payload.txt");
     std::fs::write(&local, "copied through the node API\n").unwrap();
-    cluster.kubectl_ok(&["cp", local.to_str().unwrap(), "duo:/tmp/payload.txt", "-c", "sidecar"]);
+    server.kubectl_ok(&["cp", local.to_str().unwrap(), "duo:/tmp/payload.txt", "-c", "sidecar"]);
     assert_eq!(
-        cluster.kubectl_ok(&["exec", "duo", "-c", "sidecar", "--", "cat", "/tmp/payload.txt"]),
+        server.kubectl_ok(&["exec", "duo", "-c", "sidecar", "--", "cat", "/tmp/payload.txt"]),
         "copied through the node API\n"
     );
-    let back = cluster.server.dir.path().join("back.txt");
-    cluster.kubectl_ok(&["cp", "duo:/tmp/payload.txt", back.to_str().unwrap(), "-c", "sidecar"]);
+    let back = server.dir.path().join("back.txt");
+    server.kubectl_ok(&["cp", "duo:/tmp/payload.txt", back.to_str().unwrap(), "-c", "sidecar"]);
     assert_eq!(std::fs::read_to_string(&back).unwrap(), "copied through the node API\n");
 
     // attach follows the container's own output.
-    cluster.run_pod("talker", TALKER);
-    let attached = cluster.server.kubectl_background(&["attach", "talker"]);
+    run_pod(&server, "talker", TALKER);
+    let attached = server.kubectl_background(&["attach", "talker"]);
     let seen = attached.wait_for("tick", Duration::from_secs(15));
     let first: u32 = seen.lines().find_map(|l| l.strip_prefix("tick ")?.trim().parse().ok()).unwrap();
     attached.wait_for(&format!("tick {}", first + 2), Duration::from_secs(15));
     drop(attached);
 
     // Ending nginx from inside: the exec ends with it, and the container restarts.
-    let killed = cluster.server.kubectl(&["exec", "web", "--", "sh", "-c", "kill 1; sleep 30"]);
+    let killed = server.kubectl(&["exec", "web", "--", "sh", "-c", "kill 1; sleep 30"]);
     let stderr = text(&killed.stderr);
     assert_eq!(killed.status.code(), Some(137), "{stderr}");
     assert!(stderr.contains("command terminated with exit code 137"), "{stderr}");
     eventually(Duration::from_secs(60), "nginx to restart", || {
         let restarts =
-            cluster.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]);
-        let ready = cluster.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].ready}"]);
+            server.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]);
+        let ready = server.kubectl_ok(&["get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].ready}"]);
         (restarts == "1" && ready == "true").then_some(())
     });
-    let previous = cluster.kubectl_ok(&["logs", "web", "--previous"]);
+    let previous = server.kubectl_ok(&["logs", "web", "--previous"]);
     assert!(previous.contains("signal 15") || previous.contains("exiting"), "{previous}");
 }
 
 #[test]
 fn port_forward() {
-    let cluster = AgentServer::start(13);
-    cluster.run_pod("web", NGINX);
+    let server = Server::start_node();
+    run_pod(&server, "web", NGINX);
     for (transport, env) in [("websocket", "true"), ("spdy", "false")] {
         let local = harness::free_port().to_string();
         let mapping = format!("{local}:80");
-        let forward = cluster.server.kubectl_background_env(
+        let forward = server.kubectl_background_env(
             &["port-forward", "pod/web", &mapping],
             &[("KUBECTL_PORT_FORWARD_WEBSOCKETS", env)],
         );

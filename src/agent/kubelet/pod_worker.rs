@@ -359,8 +359,7 @@ impl PodWorker {
             _ => PullPolicy::IfNotPresent,
         };
         let track = self.tracks.entry(container.name.clone()).or_default();
-        if let Some(delay) = track.pull_backoff.waiting(now) {
-            let _ = delay;
+        if track.pull_backoff.waiting(now).is_some() {
             track.waiting = Some(("ImagePullBackOff".into(), Some(format!("Back-off pulling image \"{image}\""))));
             return Ok(());
         }
@@ -551,7 +550,7 @@ impl PodWorker {
         if ran >= deadline && self.failure.is_none() {
             self.failure = Some((
                 "DeadlineExceeded".into(),
-                format!("Pod was active on the node longer than the specified deadline"),
+                "Pod was active on the node longer than the specified deadline".to_string(),
             ));
         }
     }

@@ -1,7 +1,8 @@
 //! A pod's `log`, `exec`, `attach` and `portforward` subresources, served by the node that runs
 //! the pod: the request (already authenticated and authorized) is sent on to the node API at
 //! the node's InternalIP and kubelet port over TLS (the node's certificate checked against the
-//! server CA, our client certificate presented). Logs stream back as the node sends them; an
+//! server CA and for the node's name, so an address a node reports cannot lead us to another
+//! node; our client certificate presented). Logs stream back as the node sends them; an
 //! upgrade (WebSocket or SPDY) is answered with the node's 101 and then the two connections
 //! are spliced together.
 
@@ -85,7 +86,7 @@ pub async fn handle(
     let upgrading = req.headers().contains_key(header::UPGRADE);
     let client_upgrade = upgrading.then(|| hyper::upgrade::on(&mut req));
 
-    let mut sender = connect(&api.nodes, host, port).await.map_err(|err| dial_error(&err))?;
+    let mut sender = connect(&api.nodes, node_name, host, port).await.map_err(|err| dial_error(&err))?;
     let mut forward = Request::builder().method(req.method()).uri(&path).header(header::HOST, format!("{host}:{port}"));
     for (name, value) in req.headers() {
         if UPGRADE_HEADERS.contains(&name.as_str()) {
@@ -148,13 +149,14 @@ async fn node_address(api: &ApiServer, node_name: &str) -> Result<(IpAddr, u16),
 
 type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Empty<bytes::Bytes>>;
 
-async fn connect(client: &NodeClient, host: IpAddr, port: u16) -> Result<Sender> {
+async fn connect(client: &NodeClient, node_name: &str, host: IpAddr, port: u16) -> Result<Sender> {
+    let server_name = ServerName::try_from(node_name.to_string()).context("the node's name")?;
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect((host, port)))
         .await
         .map_err(|_| anyhow::anyhow!("dial tcp {host}:{port}: i/o timeout"))?
         .with_context(|| format!("dial tcp {host}:{port}"))?;
     let _ = tcp.set_nodelay(true);
-    let tls = client.tls.connect(ServerName::IpAddress(host.into()), tcp).await.context("TLS handshake")?;
+    let tls = client.tls.connect(server_name, tcp).await.context("TLS handshake")?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
     tokio::spawn(async move {
         if let Err(err) = connection.with_upgrades().await {

@@ -63,9 +63,12 @@ impl Pki {
         self.serving_leaf("serving-kube-apiserver", "kube-apiserver", names)
     }
 
-    /// The serving certificate of node `node`'s API (the kubelet port), for `names`.
-    pub fn node_serving_cert(&self, node: &str, names: &BTreeSet<String>) -> Result<CertKey> {
-        self.serving_leaf(&format!("serving-kubelet-{node}"), &format!("system:node:{node}"), names)
+    /// The serving certificate of node `node`'s API (the kubelet port). The API server checks
+    /// it for the node's name; loopback (and `ip`, when known) serve tools on the node itself.
+    pub fn node_serving_cert(&self, node: &str, ip: Option<IpAddr>) -> Result<CertKey> {
+        let mut names: BTreeSet<String> = [node, "localhost", "127.0.0.1"].into_iter().map(String::from).collect();
+        names.extend(ip.map(|ip| ip.to_string()));
+        self.serving_leaf(&format!("serving-kubelet-{node}"), &format!("system:node:{node}"), &names)
     }
 
     /// A serving certificate kept under `name`, re-issued when it lacks a name or expires.
