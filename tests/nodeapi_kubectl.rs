@@ -115,27 +115,41 @@ fn logs_through_the_node_api() {
     assert!(err.contains("pod nowhere does not have a host assigned"), "{err}");
 
     // The node API itself takes only the API server's (or an admin's) certificate.
-    let (ca, cert, key) = server.credentials();
-    let port = node_api_port(&server);
-    let url = format!("https://127.0.0.1:{port}/containerLogs/default/web/nginx?tailLines=1");
-    let admin = Command::new("curl")
-        .args(["-sS", "--cacert"])
-        .arg(&ca)
-        .arg("--cert")
-        .arg(&cert)
-        .arg("--key")
-        .arg(&key)
-        .arg(&url)
-        .output()
-        .unwrap();
+    let logs = "/containerLogs/default/web/nginx?tailLines=1";
+    let admin = node_api_get(&server, &server.kubeconfig(), server.node_name(), logs);
     assert!(text(&admin.stdout).contains("/follow-marker"), "{}", text(&admin.stderr));
-    let anonymous = Command::new("curl").args(["-sS", "--cacert"]).arg(&ca).arg(&url).output().unwrap();
-    assert!(!text(&anonymous.stdout).contains("GET"), "no client certificate, no logs");
+    assert_node_api_refuses_strangers(&server, server.node_name(), logs);
 }
 
-fn node_api_port(server: &Server) -> String {
+/// `kubectl get --raw PATH` straight to `node`'s API with the credentials in `kubeconfig`.
+fn node_api_get(server: &Server, kubeconfig: &std::path::Path, node: &str, path: &str) -> std::process::Output {
     let port = "jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}";
-    server.kubectl_ok(&["get", "node", server.node_name(), "-o", port])
+    let port = server.kubectl_ok(&["get", "node", node, "-o", port]);
+    Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["--server", &format!("https://127.0.0.1:{port}"), "get", "--raw", path])
+        .output()
+        .unwrap()
+}
+
+/// Neither a client without a certificate nor a node's own identity reads `node`'s API.
+fn assert_node_api_refuses_strangers(server: &Server, node: &str, path: &str) {
+    let port = "jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}";
+    let port = server.kubectl_ok(&["get", "node", node, "-o", port]);
+    let (ca, _, _) = server.credentials();
+    let url = format!("https://127.0.0.1:{port}{path}");
+    let anonymous = Command::new("curl").args(["-sS", "--cacert"]).arg(&ca).arg(&url).output().unwrap();
+    assert!(!anonymous.status.success(), "no client certificate, no answer: {}", text(&anonymous.stdout));
+    let as_node = node_api_get(server, &node_kubeconfig(server), node, path);
+    assert!(!as_node.status.success(), "{}", text(&as_node.stdout));
+    let refusal = text(&as_node.stderr);
+    assert!(refusal.contains("Forbidden (user=system:node:"), "{refusal}");
+}
+
+/// The embedded agent's kubeconfig: a node's identity.
+fn node_kubeconfig(server: &Server) -> std::path::PathBuf {
+    server.data_dir().join("agent").join("kubelet.kubeconfig")
 }
 
 const DUO: &str = r#"
@@ -178,8 +192,23 @@ fn exec_attach_and_cp() {
     assert!(piped.status.success(), "{}", text(&piped.stderr));
     assert_eq!(text(&piped.stdout), "HELLO STDIN\n");
 
-    // A terminal: kubectl itself runs on a pty (script), the command sees one too.
+    // Clients without the WebSocket form speak SPDY: the same streams, the same exit codes.
+    let spdy = [("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false")];
+    let out = server.kubectl_env(&["exec", "web", "--", "sh", "-c", "echo out; echo err >&2; exit 6"], &spdy);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "out\n");
+    assert!(text(&out.stderr).contains("err\ncommand terminated with exit code 6"), "{}", text(&out.stderr));
     let kubeconfig = server.kubeconfig();
+    let piped = Command::new("sh")
+        .args(["-c", "printf 'over spdy\n' | kubectl --kubeconfig \"$0\" exec -i web -- tr a-z A-Z"])
+        .arg(&kubeconfig)
+        .envs(spdy)
+        .output()
+        .unwrap();
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    assert_eq!(text(&piped.stdout), "OVER SPDY\n");
+
+    // A terminal: kubectl itself runs on a pty (script), the command sees one too.
     let script =
         format!("kubectl --kubeconfig {} exec -it web -- sh -c 'tty; stty size; exit 4'", kubeconfig.display());
     let tty = Command::new("script").args(["-qec", &script, "/dev/null"]).stdin(Stdio::null()).output().unwrap();
@@ -263,5 +292,57 @@ fn port_forward() {
             assert!(page.contains("Welcome to nginx!"), "{transport}: {page}");
         }
         drop(forward);
+    }
+}
+
+const EDGE: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: edge}
+spec:
+  nodeName: NODE
+  containers:
+  - {name: edge, image: "busybox:latest", imagePullPolicy: IfNotPresent, command: ["sh", "-c", "echo hello from the edge; sleep 3600"]}
+"#;
+
+#[test]
+fn joined_agents_serve_the_node_api_and_nodes_cannot_exec() {
+    let server = Server::start_node();
+    let edge = format!("edge-{}", server.port);
+    let _agent = server.start_agent(&edge, &server.token(), &[]);
+    server.wait_node_ready(&edge);
+    run_pod(&server, "edge", &EDGE.replace("NODE", &edge));
+
+    // Through the API server, which reaches the joined agent with its client certificate.
+    eventually(Duration::from_secs(10), "the edge pod's log", || {
+        (server.kubectl_ok(&["logs", "edge"]) == "hello from the edge\n").then_some(())
+    });
+    let out = server.kubectl(&["exec", "edge", "--", "sh", "-c", "echo $((6*7)); exit 7"]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "42\n");
+
+    // The agent's node API was issued a certificate at join that the admin's CA trusts.
+    let logs = "/containerLogs/default/edge/edge";
+    let admin = node_api_get(&server, &server.kubeconfig(), &edge, logs);
+    assert_eq!(text(&admin.stdout), "hello from the edge\n", "{}", text(&admin.stderr));
+    assert_node_api_refuses_strangers(&server, &edge, logs);
+
+    // A node's identity may not exec, attach, forward ports or read logs through the API server.
+    let as_node = |args: &[&str]| {
+        let out =
+            Command::new("kubectl").arg("--kubeconfig").arg(node_kubeconfig(&server)).args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}: {}", text(&out.stdout));
+        text(&out.stderr)
+    };
+    for (args, subresource) in [
+        (&["exec", "edge", "--", "true"][..], "exec"),
+        (&["attach", "edge"][..], "attach"),
+        (&["logs", "edge"][..], "log"),
+    ] {
+        let refusal = as_node(args);
+        assert!(
+            refusal.contains(&format!("cannot get resource \"pods/{subresource}\"")) || refusal.contains("forbidden"),
+            "{args:?}: {refusal}"
+        );
     }
 }

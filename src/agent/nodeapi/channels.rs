@@ -1,9 +1,11 @@
-//! Kubernetes' channel protocol over WebSocket, as exec and attach use it: every binary
-//! message starts with a channel byte (0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize). The
-//! error channel carries a `Status` at the end; resize carries `{"Width":…,"Height":…}`.
-//! `v5.channel.k8s.io` adds a close signal (255, then the channel) so the client can end
-//! stdin without closing the connection. The session ends with a normal WebSocket close,
-//! which is what the client takes as end of file on every stream.
+//! Kubernetes' channel protocol, as exec and attach use it: stdin, stdout, stderr, an error
+//! channel carrying a `Status` at the end, and resize carrying `{"Width":…,"Height":…}`.
+//!
+//! Over WebSocket every binary message starts with a channel byte (0 stdin, 1 stdout,
+//! 2 stderr, 3 error, 4 resize). `v5.channel.k8s.io` adds a close signal (255, then the
+//! channel) so the client can end stdin without closing the connection. The session ends
+//! with a normal WebSocket close, which the client takes as end of file on every stream.
+//! (Over SPDY each channel is a stream of its own: see `spdy_channels`.)
 
 use std::time::Duration;
 
@@ -25,7 +27,7 @@ pub const PROTOCOLS: &[&str] = &[V5, V4];
 pub const STDIN: u8 = 0;
 pub const STDOUT: u8 = 1;
 pub const STDERR: u8 = 2;
-const ERROR: u8 = 3;
+pub const ERROR: u8 = 3;
 const RESIZE: u8 = 4;
 const CLOSE: u8 = 255;
 
@@ -54,20 +56,24 @@ pub struct Session {
     closer: Closer,
 }
 
+/// What goes to the client, for the transport's writer to put on the wire.
+pub enum Outgoing {
+    Data(u8, Bytes),
+    /// Nothing more will be sent: end the session.
+    End,
+}
+
 /// Sends to the client; clones share the connection.
 #[derive(Clone)]
 pub struct Output {
-    messages: mpsc::Sender<Message>,
+    messages: mpsc::Sender<Outgoing>,
 }
 
 impl Output {
     /// Sends `data` on `channel`; false once the client is gone.
     pub async fn send(&self, channel: u8, data: &[u8]) -> bool {
         for chunk in data.chunks(MAX_MESSAGE) {
-            let mut message = BytesMut::with_capacity(chunk.len() + 1);
-            message.put_u8(channel);
-            message.put_slice(chunk);
-            if self.messages.send(Message::Binary(message.freeze())).await.is_err() {
+            if self.messages.send(Outgoing::Data(channel, Bytes::copy_from_slice(chunk))).await.is_err() {
                 return false;
             }
         }
@@ -78,21 +84,48 @@ impl Output {
 /// Ends a session.
 pub struct Closer {
     output: Output,
+    /// Ends when the client has gone (after our end, when it has read everything).
     reader: tokio::task::JoinHandle<()>,
+    /// Ends once `Outgoing::End` is on the wire.
     writer: tokio::task::JoinHandle<()>,
 }
 
 impl Session {
+    /// A session from a transport's parts: the writer task drains `outgoing`, the reader task
+    /// feeds `input`.
+    pub fn assemble(
+        messages: mpsc::Sender<Outgoing>,
+        input: mpsc::Receiver<Input>,
+        reader: tokio::task::JoinHandle<()>,
+        writer: tokio::task::JoinHandle<()>,
+    ) -> Session {
+        let output = Output { messages };
+        Session { output: output.clone(), input, closer: Closer { output, reader, writer } }
+    }
+
     pub fn start<S>(socket: WebSocketStream<S>) -> Session
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let (mut sink, mut stream) = socket.split();
-        let (messages, mut outgoing) = mpsc::channel::<Message>(16);
+        let (messages, mut outgoing) = mpsc::channel::<Outgoing>(16);
         let writer = tokio::spawn(async move {
             while let Some(message) = outgoing.recv().await {
-                let closing = matches!(message, Message::Close(_));
-                if sink.send(message).await.is_err() || closing {
+                let message = match message {
+                    Outgoing::Data(channel, data) => {
+                        let mut message = BytesMut::with_capacity(data.len() + 1);
+                        message.put_u8(channel);
+                        message.put_slice(&data);
+                        Message::Binary(message.freeze())
+                    }
+                    Outgoing::End => {
+                        let _ = sink
+                            .send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() })))
+                            .await;
+                        break;
+                    }
+                };
+                if sink.send(message).await.is_err() {
                     break;
                 }
             }
@@ -114,8 +147,7 @@ impl Session {
                 }
             }
         });
-        let output = Output { messages };
-        Session { output: output.clone(), input, closer: Closer { output, reader, writer } }
+        Session::assemble(messages, input, reader, writer)
     }
 
     pub fn split(self) -> (Output, mpsc::Receiver<Input>, Closer) {
@@ -128,8 +160,7 @@ impl Closer {
     pub async fn finish(self, status: &Value) {
         let Closer { output, reader, writer } = self;
         output.send(ERROR, status.to_string().as_bytes()).await;
-        let close = CloseFrame { code: CloseCode::Normal, reason: "".into() };
-        let _ = output.messages.send(Message::Close(Some(close))).await;
+        let _ = output.messages.send(Outgoing::End).await;
         drop(output);
         let _ = writer.await;
         // The client answers the close; then the connection can go.
@@ -150,18 +181,22 @@ fn parse_input(message: &[u8]) -> Vec<Input> {
     let Some((&channel, data)) = message.split_first() else { return Vec::new() };
     match channel {
         STDIN => vec![Input::Stdin(Bytes::copy_from_slice(data))],
-        RESIZE => serde_json::Deserializer::from_slice(data)
-            .into_iter::<Value>()
-            .map_while(Result::ok)
-            .filter_map(|size| {
-                let dimension =
-                    |name: &str| size.get(name).and_then(Value::as_u64).map(|v| v.min(u16::MAX as u64) as u16);
-                Some(Input::Resize { width: dimension("Width")?, height: dimension("Height")? })
-            })
-            .collect(),
+        RESIZE => resizes(data),
         CLOSE if data.first() == Some(&STDIN) => vec![Input::StdinClosed],
         _ => Vec::new(),
     }
+}
+
+/// The window sizes in `data`: JSON objects one after another.
+pub fn resizes(data: &[u8]) -> Vec<Input> {
+    serde_json::Deserializer::from_slice(data)
+        .into_iter::<Value>()
+        .map_while(Result::ok)
+        .filter_map(|size| {
+            let dimension = |name: &str| size.get(name).and_then(Value::as_u64).map(|v| v.min(u16::MAX as u64) as u16);
+            Some(Input::Resize { width: dimension("Width")?, height: dimension("Height")? })
+        })
+        .collect()
 }
 
 #[cfg(test)]

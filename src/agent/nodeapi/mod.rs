@@ -3,7 +3,7 @@
 //!
 //! - `GET /containerLogs/{namespace}/{pod}/{container}`
 //! - `/exec/{namespace}/{pod}/{container}?command=…&stdin&stdout&stderr&tty` and
-//!   `/attach/{namespace}/{pod}/{container}`: a WebSocket with the channel protocol
+//!   `/attach/{namespace}/{pod}/{container}`: the channel protocol over a WebSocket or SPDY/3.1
 //! - `/portForward/{namespace}/{pod}`: SPDY/3.1, directly or tunneled through a WebSocket
 //!
 //! It is HTTPS with client certificates required (see `tls`), and finds containers through
@@ -17,6 +17,7 @@ mod fdio;
 mod logs;
 mod portforward;
 mod spdy;
+mod spdy_channels;
 mod tls;
 mod tunnel;
 mod upgrade;
@@ -160,23 +161,32 @@ impl NodeApi {
         if container.state.status != ContainerStatus::Running {
             return Err(ApiError::bad_request(format!("container {name:?} in pod {pod:?} is not running")));
         }
-        let offered = match upgrade::requested(req.headers()) {
-            Some(Transport::WebSocket(offered)) => offered,
-            _ => {
+        let transport = upgrade::requested(req.headers());
+        let response = match &transport {
+            Some(Transport::WebSocket(offered)) => {
+                upgrade::accept_websocket(req.headers(), &upgrade::negotiate(offered, channels::PROTOCOLS)?)?
+            }
+            Some(Transport::Spdy(offered)) => {
+                upgrade::accept_spdy(&upgrade::negotiate(offered, spdy_channels::PROTOCOLS)?)?
+            }
+            None => {
                 return Err(ApiError::bad_request(format!(
-                    "{} needs a WebSocket upgrade with one of the subprotocols {:?}",
+                    "{} needs an upgrade to a WebSocket or SPDY/3.1",
                     if attach { "attach" } else { "exec" },
-                    channels::PROTOCOLS
                 )))
             }
         };
-        let protocol = upgrade::negotiate(&offered, channels::PROTOCOLS)?;
-        let response = upgrade::accept_websocket(req.headers(), &protocol)?;
         let on_upgrade = hyper::upgrade::on(req);
         let runtime = self.runtime.clone();
         tokio::spawn(async move {
             let Some(io) = upgrade::take(on_upgrade).await else { return };
-            let session = channels::Session::start(upgrade::websocket(io).await);
+            let session = match transport {
+                Some(Transport::Spdy(_)) => match spdy_channels::start(io, options).await {
+                    Ok(session) => session,
+                    Err(err) => return tracing::debug!(%err, "exec over SPDY: no session"),
+                },
+                _ => channels::Session::start(upgrade::websocket(io).await),
+            };
             if attach {
                 exec::attach(runtime, container.id, options, session).await;
             } else {
