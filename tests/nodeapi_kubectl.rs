@@ -334,14 +334,12 @@ fn joined_agents_serve_the_node_api_and_nodes_cannot_exec() {
         assert!(!out.status.success(), "{args:?}: {}", text(&out.stdout));
         text(&out.stderr)
     };
-    for (args, subresource) in [
-        (&["exec", "edge", "--", "true"][..], "exec"),
-        (&["attach", "edge"][..], "attach"),
-        (&["logs", "edge"][..], "log"),
-    ] {
+    for args in
+        [&["exec", "edge", "--", "true"][..], &["attach", "edge"], &["logs", "edge"], &["port-forward", "edge", "0:80"]]
+    {
         let refusal = as_node(args);
         assert!(
-            refusal.contains(&format!("cannot get resource \"pods/{subresource}\"")) || refusal.contains("forbidden"),
+            refusal.contains("pods \"edge\" is forbidden: no relationship found between node"),
             "{args:?}: {refusal}"
         );
     }
