@@ -209,12 +209,19 @@ fn exec_attach_and_cp() {
     assert_eq!(text(&piped.stdout), "OVER SPDY\n");
 
     // A terminal: kubectl itself runs on a pty (script), the command sees one too.
-    let script =
-        format!("kubectl --kubeconfig {} exec -it web -- sh -c 'tty; stty size; exit 4'", kubeconfig.display());
-    let tty = Command::new("script").args(["-qec", &script, "/dev/null"]).stdin(Stdio::null()).output().unwrap();
-    let tty_out = text(&tty.stdout);
-    assert!(tty_out.contains("/dev/pts/"), "{tty_out}");
-    assert!(tty_out.contains("command terminated with exit code 4"), "{tty_out}");
+    for websockets in ["true", "false"] {
+        let script =
+            format!("kubectl --kubeconfig {} exec -it web -- sh -c 'tty; stty size; exit 4'", kubeconfig.display());
+        let tty = Command::new("script")
+            .args(["-qec", &script, "/dev/null"])
+            .env("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", websockets)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let tty_out = text(&tty.stdout);
+        assert!(tty_out.contains("/dev/pts/"), "websockets={websockets}: {tty_out}");
+        assert!(tty_out.contains("command terminated with exit code 4"), "websockets={websockets}: {tty_out}");
+    }
     let interactive = format!("kubectl --kubeconfig {} exec -it web -- sh", kubeconfig.display());
     let mut typing = Command::new("script")
         .args(["-qec", &interactive, "/dev/null"])
