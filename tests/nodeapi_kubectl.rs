@@ -174,6 +174,21 @@ spec:
     command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
 "#;
 
+const READER: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: read
+    image: "busybox:latest"
+    imagePullPolicy: IfNotPresent
+    stdin: true
+    stdinOnce: true
+    command: ["sh", "-c", "read line; echo got $line"]
+"#;
+
 #[test]
 fn exec_attach_and_cp() {
     let server = Server::start_node();
@@ -266,6 +281,17 @@ fn exec_attach_and_cp() {
     let first: u32 = seen.lines().find_map(|l| l.strip_prefix("tick ")?.trim().parse().ok()).unwrap();
     attached.wait_for(&format!("tick {}", first + 2), Duration::from_secs(15));
     drop(attached);
+
+    // attach -i feeds the container's own stdin; with stdinOnce it ends with ours, and so
+    // does the container, which ends the attach.
+    run_pod(&server, "reader", READER);
+    let fed = Command::new("sh")
+        .args(["-c", "printf 'hello attach\\n' | timeout 30 kubectl --kubeconfig \"$0\" attach -i reader"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert!(fed.status.success(), "{}", text(&fed.stderr));
+    assert!(text(&fed.stdout).contains("got hello attach"), "{}", text(&fed.stdout));
 
     // Ending nginx from inside: the exec ends with it, and the container restarts.
     let killed = server.kubectl(&["exec", "web", "--", "sh", "-c", "kill 1; sleep 30"]);
