@@ -273,6 +273,14 @@ fn exec_attach_and_cp() {
     let back = server.dir.path().join("back.txt");
     server.kubectl_ok(&["cp", "duo:/tmp/payload.txt", back.to_str().unwrap(), "-c", "sidecar"]);
     assert_eq!(std::fs::read_to_string(&back).unwrap(), "copied through the node API\n");
+    // Megabytes cross intact both ways (flow control, the last chunk, end of input).
+    let big: Vec<u8> = (0..4u32 << 20).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let big_local = server.dir.path().join("big.bin");
+    std::fs::write(&big_local, &big).unwrap();
+    server.kubectl_ok(&["cp", big_local.to_str().unwrap(), "duo:/tmp/big.bin", "-c", "sidecar"]);
+    let big_back = server.dir.path().join("big-back.bin");
+    server.kubectl_ok(&["cp", "duo:/tmp/big.bin", big_back.to_str().unwrap(), "-c", "sidecar"]);
+    assert!(std::fs::read(&big_back).unwrap() == big, "4 MiB did not come back as sent");
 
     // attach follows the container's own output.
     run_pod(&server, "talker", TALKER);
