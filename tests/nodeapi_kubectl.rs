@@ -1,6 +1,9 @@
 //! The node API end to end: real kubectl against a server whose embedded agent runs real pods
 //! (nginx and busybox images built from this machine's packages): logs, exec (with and without
-//! a terminal), attach, cp and port-forward, through the API server to the node API.
+//! a terminal, over WebSocket and SPDY), attach, cp and port-forward, through the API server
+//! to the node API of the server's own node and of a joined agent; the node API refuses
+//! clients without the API server's (or an admin's) certificate, and the API server refuses
+//! these subresources to node identities.
 
 mod harness;
 
