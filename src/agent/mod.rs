@@ -7,6 +7,7 @@ pub mod https;
 pub mod join;
 pub mod kubelet;
 pub mod node;
+pub mod nodeapi;
 pub mod overlay;
 pub mod quantity;
 
@@ -18,6 +19,7 @@ use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 
 pub use node::NodeConfig;
+pub use nodeapi::NodeApiTls;
 
 /// Everything an agent needs to run.
 #[derive(Debug, Clone)]
@@ -35,6 +37,8 @@ pub struct AgentConfig {
     pub bridge: String,
     /// Name of the service proxy's nftables table.
     pub proxy_table: String,
+    /// The node API's certificate and the CA of the clients it accepts.
+    pub node_api_tls: NodeApiTls,
     /// Name of the VXLAN device, or `None` to run without an overlay.
     pub vxlan_device: Option<String>,
 }
@@ -107,6 +111,7 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
             bridge: args.agent.bridge.clone(),
             proxy_table: args.agent.proxy_table.clone(),
             vxlan_device: args.agent.overlay_device(),
+            node_api_tls: joined.node_api_tls.clone(),
         };
         tokio::select! {
             result = run(config) => result,
@@ -143,6 +148,7 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         crate::runtime::image::registries::DEFAULT_REGISTRIES_FILE,
     ))?;
     let images = crate::runtime::image::service::ImageService::new(&agent_dir, registries)?;
+    nodeapi::start(&node_api_addresses(&config.node), &config.node_api_tls, runtime.clone()).await?;
     for (archive, result) in images.import_airgap_images().await? {
         match result {
             Ok(imported) => {
@@ -194,6 +200,16 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     );
     kubelet.run().await;
     Ok(())
+}
+
+/// Where the node API listens: the node's IP, and loopback for local tools.
+fn node_api_addresses(node: &NodeConfig) -> Vec<std::net::SocketAddr> {
+    let mut addresses = vec![std::net::SocketAddr::new(node.ip, node.kubelet_port)];
+    let loopback = std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), node.kubelet_port);
+    if !node.ip.is_loopback() && !node.ip.is_unspecified() {
+        addresses.push(loopback);
+    }
+    addresses
 }
 
 /// The node's pod subnet, once the server has assigned it.

@@ -388,9 +388,16 @@ impl Server {
 
     /// Starts kubectl in the background (for `-w`); it is killed when the guard drops.
     pub fn kubectl_background(&self, args: &[&str]) -> Background {
+        self.kubectl_background_env(args, &[])
+    }
+
+    /// `kubectl_background` with extra environment variables.
+    pub fn kubectl_background_env(&self, args: &[&str], env: &[(&str, &str)]) -> Background {
         let out = self.dir.path().join(format!("bg-{}.out", rand_suffix()));
         let file = std::fs::File::create(&out).expect("bg output");
-        let child = self.kubectl_command(args).stdout(file).stderr(Stdio::null()).spawn().expect("run kubectl");
+        let mut cmd = self.kubectl_command(args);
+        cmd.envs(env.iter().copied());
+        let child = cmd.stdout(file).stderr(Stdio::null()).spawn().expect("run kubectl");
         Background { child, out }
     }
 
@@ -495,7 +502,7 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
