@@ -1,6 +1,7 @@
 //! Controllers that run inside the server process. They read shared informer caches and
 //! write through the registry, as DESIGN.md lays out.
 
+pub mod change_router;
 pub mod controller_ref;
 pub mod cronjob;
 pub mod daemonset;

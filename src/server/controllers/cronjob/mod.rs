@@ -9,10 +9,10 @@ mod due;
 mod schedule;
 mod sync;
 
+use crate::server::controllers::change_router;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::controller_ref::{self, OwnerKind};
 use super::events::Recorder;
@@ -48,37 +48,21 @@ pub fn spawn(informers: &Arc<Informers>) {
         recorder: Recorder::new(registry.clone(), COMPONENT),
         registry,
     });
-    tokio::spawn(controller.route_changes());
+    let routing = change_router::Routing::<CronJobController> {
+        name: COMPONENT,
+        workers: WORKERS,
+        queue: controller.queue.clone(),
+        sources: vec![
+            (controller.cron_jobs.clone(), |c, change| c.queue.add(cache_key(&change.object))),
+            (controller.jobs.clone(), CronJobController::job_changed),
+        ],
+        also_synced: vec![],
+        enqueue_all: CronJobController::enqueue_all,
+    };
+    tokio::spawn(change_router::run(controller, routing, |c, key| async move { c.sync(&key).await }));
 }
 
 impl CronJobController {
-    async fn route_changes(self: Arc<Self>) {
-        let mut cron_job_changes = self.cron_jobs.subscribe();
-        let mut job_changes = self.jobs.subscribe();
-        self.cron_jobs.wait_synced().await;
-        self.jobs.wait_synced().await;
-        let worker = self.clone();
-        self.queue.run(COMPONENT, WORKERS, move |key| {
-            let worker = worker.clone();
-            async move { worker.sync(&key).await }
-        });
-        self.enqueue_all();
-        loop {
-            tokio::select! {
-                change = cron_job_changes.recv() => match change {
-                    Ok(change) => self.queue.add(cache_key(&change.object)),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-                change = job_changes.recv() => match change {
-                    Ok(change) => self.job_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-            }
-        }
-    }
-
     fn enqueue_all(&self) {
         for cron_job in self.cron_jobs.list(None) {
             self.queue.add(cache_key(&cron_job));

@@ -12,10 +12,10 @@ mod rolling;
 mod status;
 mod sync;
 
+use crate::server::controllers::change_router;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::controller_ref::OwnerKind;
 use super::events::Recorder;
@@ -83,45 +83,26 @@ pub fn spawn(informers: &Arc<Informers>) {
         failed_backoff: Default::default(),
         registry,
     });
-    tokio::spawn(controller.route_changes());
+    let routing = change_router::Routing::<DaemonSetController> {
+        name: COMPONENT,
+        workers: WORKERS,
+        queue: controller.queue.clone(),
+        sources: vec![
+            (controller.daemon_sets.clone(), DaemonSetController::daemon_set_changed),
+            (controller.pods.clone(), |c, change| c.router.pod_changed(change)),
+            (controller.nodes.clone(), |c, change| {
+                if node_fit_changed(change) {
+                    c.enqueue_all()
+                }
+            }),
+        ],
+        also_synced: vec![controller.history.revisions.clone()],
+        enqueue_all: DaemonSetController::enqueue_all,
+    };
+    tokio::spawn(change_router::run(controller, routing, |c, key| async move { c.sync(&key).await }));
 }
 
 impl DaemonSetController {
-    async fn route_changes(self: Arc<Self>) {
-        let mut ds_changes = self.daemon_sets.subscribe();
-        let mut pod_changes = self.pods.subscribe();
-        let mut node_changes = self.nodes.subscribe();
-        for informer in [&self.daemon_sets, &self.pods, &self.nodes, &self.history.revisions] {
-            informer.wait_synced().await;
-        }
-        let worker = self.clone();
-        self.queue.run(COMPONENT, WORKERS, move |key| {
-            let worker = worker.clone();
-            async move { worker.sync(&key).await }
-        });
-        self.enqueue_all();
-        loop {
-            tokio::select! {
-                change = ds_changes.recv() => match change {
-                    Ok(change) => self.daemon_set_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-                change = pod_changes.recv() => match change {
-                    Ok(change) => self.router.pod_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-                change = node_changes.recv() => match change {
-                    Ok(change) if node_fit_changed(&change) => self.enqueue_all(),
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-            }
-        }
-    }
-
     fn enqueue_all(&self) {
         for ds in self.daemon_sets.list(None) {
             self.queue.add(cache_key(&ds));

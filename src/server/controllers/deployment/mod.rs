@@ -13,10 +13,10 @@ mod status;
 mod sync;
 pub mod template_hash;
 
+use crate::server::controllers::change_router;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::controller_ref::{self, OwnerKind};
 use super::events::Recorder;
@@ -56,45 +56,26 @@ pub fn spawn(informers: &Arc<Informers>) {
         recorder: Recorder::new(registry.clone(), COMPONENT),
         registry,
     });
-    tokio::spawn(controller.route_changes());
+    let routing = change_router::Routing::<DeploymentController> {
+        name: COMPONENT,
+        workers: WORKERS,
+        queue: controller.queue.clone(),
+        sources: vec![
+            (controller.deployments.clone(), |c, change| c.queue.add(cache_key(&change.object))),
+            (controller.replica_sets.clone(), DeploymentController::replica_set_changed),
+            (controller.pods.clone(), |c, change| {
+                if change.kind == ChangeKind::Deleted {
+                    c.pod_deleted(&change.object)
+                }
+            }),
+        ],
+        also_synced: vec![],
+        enqueue_all: DeploymentController::enqueue_all,
+    };
+    tokio::spawn(change_router::run(controller, routing, |c, key| async move { c.sync(&key).await }));
 }
 
 impl DeploymentController {
-    async fn route_changes(self: Arc<Self>) {
-        let mut deployment_changes = self.deployments.subscribe();
-        let mut rs_changes = self.replica_sets.subscribe();
-        let mut pod_changes = self.pods.subscribe();
-        self.deployments.wait_synced().await;
-        self.replica_sets.wait_synced().await;
-        self.pods.wait_synced().await;
-        let worker = self.clone();
-        self.queue.run(COMPONENT, WORKERS, move |key| {
-            let worker = worker.clone();
-            async move { worker.sync(&key).await }
-        });
-        self.enqueue_all();
-        loop {
-            tokio::select! {
-                change = deployment_changes.recv() => match change {
-                    Ok(change) => self.queue.add(cache_key(&change.object)),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-                change = rs_changes.recv() => match change {
-                    Ok(change) => self.replica_set_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-                change = pod_changes.recv() => match change {
-                    Ok(change) if change.kind == ChangeKind::Deleted => self.pod_deleted(&change.object),
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-            }
-        }
-    }
-
     fn enqueue_all(&self) {
         for d in self.deployments.list(None) {
             self.queue.add(cache_key(&d));

@@ -13,11 +13,11 @@ mod sync;
 mod tracking;
 mod ttl;
 
+use crate::server::controllers::change_router;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::controller_ref::OwnerKind;
 use super::events::Recorder;
@@ -84,37 +84,21 @@ pub fn spawn(informers: &Arc<Informers>) {
         written: Mutex::default(),
         registry,
     });
-    tokio::spawn(controller.route_changes());
+    let routing = change_router::Routing::<JobController> {
+        name: COMPONENT,
+        workers: WORKERS,
+        queue: controller.queue.clone(),
+        sources: vec![
+            (controller.jobs.clone(), JobController::job_changed),
+            (controller.pods.clone(), |c, change| c.router.pod_changed(change)),
+        ],
+        also_synced: vec![],
+        enqueue_all: JobController::enqueue_all,
+    };
+    tokio::spawn(change_router::run(controller, routing, |c, key| async move { c.sync(&key).await }));
 }
 
 impl JobController {
-    async fn route_changes(self: Arc<Self>) {
-        let mut job_changes = self.jobs.subscribe();
-        let mut pod_changes = self.pods.subscribe();
-        self.jobs.wait_synced().await;
-        self.pods.wait_synced().await;
-        let worker = self.clone();
-        self.queue.run(COMPONENT, WORKERS, move |key| {
-            let worker = worker.clone();
-            async move { worker.sync(&key).await }
-        });
-        self.enqueue_all();
-        loop {
-            tokio::select! {
-                change = job_changes.recv() => match change {
-                    Ok(change) => self.job_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-                change = pod_changes.recv() => match change {
-                    Ok(change) => self.router.pod_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-            }
-        }
-    }
-
     fn enqueue_all(&self) {
         for job in self.jobs.list(None) {
             self.queue.add(cache_key(&job));

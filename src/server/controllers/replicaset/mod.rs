@@ -6,10 +6,10 @@ mod delete_order;
 mod status;
 mod sync;
 
+use crate::server::controllers::change_router;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::controller_ref::{self, OwnerKind};
 use super::events::Recorder;
@@ -95,38 +95,22 @@ pub fn spawn(informers: &Arc<Informers>, kind: &'static Kind) {
         pod_control: PodControl::new(registry.clone(), Recorder::new(registry.clone(), kind.component)),
         registry,
     });
-    tokio::spawn(controller.route_changes());
+    let routing = change_router::Routing::<ReplicaSetController> {
+        name: controller.kind.component,
+        workers: WORKERS,
+        queue: controller.queue.clone(),
+        sources: vec![
+            (controller.owners.clone(), ReplicaSetController::owner_changed),
+            (controller.pods.clone(), ReplicaSetController::pod_changed),
+        ],
+        also_synced: vec![],
+        enqueue_all: ReplicaSetController::enqueue_all,
+    };
+    tokio::spawn(change_router::run(controller, routing, |c, key| async move { c.sync(&key).await }));
 }
 
 impl ReplicaSetController {
     /// Turns informer changes into queued owner keys, after starting the workers.
-    async fn route_changes(self: Arc<Self>) {
-        let mut owner_changes = self.owners.subscribe();
-        let mut pod_changes = self.pods.subscribe();
-        self.owners.wait_synced().await;
-        self.pods.wait_synced().await;
-        let worker = self.clone();
-        self.queue.run(self.kind.component, WORKERS, move |key| {
-            let worker = worker.clone();
-            async move { worker.sync(&key).await }
-        });
-        self.enqueue_all();
-        loop {
-            tokio::select! {
-                change = owner_changes.recv() => match change {
-                    Ok(change) => self.owner_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-                change = pod_changes.recv() => match change {
-                    Ok(change) => self.pod_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-            }
-        }
-    }
-
     fn enqueue_all(&self) {
         for owner in self.owners.list(None) {
             self.queue.add(cache_key(&owner));

@@ -9,9 +9,8 @@ mod plan;
 mod status;
 mod sync;
 
+use crate::server::controllers::change_router;
 use std::sync::Arc;
-
-use tokio::sync::broadcast::error::RecvError;
 
 use super::events::Recorder;
 use super::expectations::Expectations;
@@ -65,38 +64,21 @@ pub fn spawn(informers: &Arc<Informers>) {
         recorder: Recorder::new(registry.clone(), COMPONENT),
         registry,
     });
-    tokio::spawn(controller.route_changes());
+    let routing = change_router::Routing::<StatefulSetController> {
+        name: COMPONENT,
+        workers: WORKERS,
+        queue: controller.queue.clone(),
+        sources: vec![
+            (controller.sets.clone(), |c, change| c.queue.add(cache_key(&change.object))),
+            (controller.pods.clone(), |c, change| c.router.pod_changed(change)),
+        ],
+        also_synced: vec![controller.history.revisions.clone()],
+        enqueue_all: StatefulSetController::enqueue_all,
+    };
+    tokio::spawn(change_router::run(controller, routing, |c, key| async move { c.sync(&key).await }));
 }
 
 impl StatefulSetController {
-    async fn route_changes(self: Arc<Self>) {
-        let mut set_changes = self.sets.subscribe();
-        let mut pod_changes = self.pods.subscribe();
-        for informer in [&self.sets, &self.pods, &self.history.revisions] {
-            informer.wait_synced().await;
-        }
-        let worker = self.clone();
-        self.queue.run(COMPONENT, WORKERS, move |key| {
-            let worker = worker.clone();
-            async move { worker.sync(&key).await }
-        });
-        self.enqueue_all();
-        loop {
-            tokio::select! {
-                change = set_changes.recv() => match change {
-                    Ok(change) => self.queue.add(cache_key(&change.object)),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-                change = pod_changes.recv() => match change {
-                    Ok(change) => self.router.pod_changed(&change),
-                    Err(RecvError::Lagged(_)) => self.enqueue_all(),
-                    Err(RecvError::Closed) => return,
-                },
-            }
-        }
-    }
-
     fn enqueue_all(&self) {
         for set in self.sets.list(None) {
             self.queue.add(cache_key(&set));
