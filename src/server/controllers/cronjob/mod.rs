@@ -9,11 +9,11 @@ mod due;
 mod schedule;
 mod sync;
 
-use crate::server::controllers::change_router;
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::change_router;
 use super::controller_ref::{self, OwnerKind};
 use super::events::Recorder;
 use super::informer::{cache_key, Change, Informer, Informers};

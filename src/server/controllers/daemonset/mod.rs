@@ -12,11 +12,11 @@ mod rolling;
 mod status;
 mod sync;
 
-use crate::server::controllers::change_router;
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::change_router;
 use super::controller_ref::OwnerKind;
 use super::events::Recorder;
 use super::expectations::Expectations;

@@ -13,11 +13,11 @@ mod status;
 mod sync;
 pub mod template_hash;
 
-use crate::server::controllers::change_router;
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::change_router;
 use super::controller_ref::{self, OwnerKind};
 use super::events::Recorder;
 use super::informer::{cache_key, Change, ChangeKind, Informer, Informers};

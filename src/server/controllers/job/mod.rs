@@ -13,12 +13,12 @@ mod sync;
 mod tracking;
 mod ttl;
 
-use crate::server::controllers::change_router;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::change_router;
 use super::controller_ref::OwnerKind;
 use super::events::Recorder;
 use super::expectations::Expectations;

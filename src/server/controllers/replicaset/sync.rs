@@ -27,7 +27,7 @@ impl ReplicaSetController {
         };
         // Read before listing pods: expectations met now mean the pod cache is new enough.
         let needs_sync = self.expectations.satisfied(key);
-        let Some(selector) = self.kind.selector(&owner) else {
+        let Some(selector) = (self.kind.selector)(&owner) else {
             tracing::warn!(controller = self.kind.component, %key, "invalid or empty selector; nothing to manage");
             return Ok(None);
         };

@@ -9,9 +9,9 @@ mod plan;
 mod status;
 mod sync;
 
-use crate::server::controllers::change_router;
 use std::sync::Arc;
 
+use super::change_router;
 use super::events::Recorder;
 use super::expectations::Expectations;
 use super::history::History;
