@@ -139,6 +139,9 @@ pub struct AgentArgs {
     /// Name of the bridge pods attach to.
     #[arg(long, env = "ONEBIN_BRIDGE", default_value = crate::net::cni::DEFAULT_BRIDGE)]
     pub bridge: String,
+    /// Name of the dummy interface holding the cluster DNS address on this node.
+    #[arg(long, env = "ONEBIN_CLUSTER_DNS_INTERFACE", default_value = crate::net::dns::DEFAULT_INTERFACE)]
+    pub cluster_dns_interface: String,
     /// Most pods this node runs.
     #[arg(long, env = "ONEBIN_MAX_PODS", default_value_t = 110)]
     pub max_pods: u32,
@@ -189,7 +192,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Server(args) => {
-            init_logging(&args.common.log);
+            // hickory's server logs every query at info.
+            init_logging(&format!("hickory_server=warn,{}", args.common.log));
             server::run(*args)
         }
         Command::Token(args) => server::auth::token::print_token(&args.common.data_dir),

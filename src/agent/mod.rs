@@ -29,6 +29,8 @@ pub struct AgentConfig {
     pub cgroup_parent: String,
     /// Name of the pod bridge.
     pub bridge: String,
+    /// Name of the dummy interface holding the cluster DNS address.
+    pub cluster_dns_interface: String,
 }
 
 /// The agent's directory under the data dir.
@@ -100,6 +102,17 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     net_config.bridge = config.bridge.clone();
     let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
     network.ensure_host().await.context("setting up the node's pod network")?;
+    let dns = crate::net::dns::DnsConfig {
+        address: config.cluster_dns,
+        interface: config.cluster_dns_interface.clone(),
+        domain: config.cluster_domain.clone(),
+    };
+    let dns_client = client.clone();
+    tokio::spawn(async move {
+        if let Err(err) = crate::net::dns::run(dns_client, dns).await {
+            tracing::error!("cluster DNS is not served: {err:#}");
+        }
+    });
     let kubelet = kubelet::Kubelet::new(
         client,
         config.node.clone(),

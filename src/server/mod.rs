@@ -143,6 +143,7 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         cluster_domain: args.cluster_domain.clone(),
         cgroup_parent: args.agent.cgroup_parent.clone(),
         bridge: args.agent.bridge.clone(),
+        cluster_dns_interface: args.agent.cluster_dns_interface.clone(),
     })
 }
 

@@ -31,6 +31,9 @@ pub struct NodeState {
     pub name: String,
     pub bridge: String,
     pub kubelet_port: u16,
+    /// The cluster DNS address this node answers on, and the interface holding it.
+    pub dns_ip: String,
+    pub dns_interface: String,
 }
 
 impl Server {
@@ -67,7 +70,16 @@ impl Server {
             }
         }
         let kubelet_port = free_port();
-        let node = NodeState { name: format!("node-{port}"), bridge: format!("obt{port}"), kubelet_port, runtime };
+        let node = NodeState {
+            name: format!("node-{port}"),
+            bridge: format!("obt{port}"),
+            kubelet_port,
+            runtime,
+            // Nodes of side-by-side tests share the host's namespace, so each answers DNS on an
+            // address (inside the service CIDR) and interface of its own.
+            dns_ip: format!("10.43.{}.{}", port >> 8, port & 0xff),
+            dns_interface: format!("obd{port}"),
+        };
         // A /16 of its own per test keeps pod routes on the shared host apart.
         let cidr = format!("10.{}.0.0/16", 60 + port % 150);
         let mut args: Vec<String> = vec![
@@ -83,6 +95,10 @@ impl Server {
             node.runtime.cgroup_parent.clone(),
             "--cluster-cidr".into(),
             cidr,
+            "--cluster-dns".into(),
+            node.dns_ip.clone(),
+            "--cluster-dns-interface".into(),
+            node.dns_interface.clone(),
         ];
         args.extend(extra_args.iter().map(|s| s.to_string()));
         let mut server = Self { dir, port, extra_args: args, child: None, node: Some(node) };
@@ -97,6 +113,11 @@ impl Server {
 
     pub fn node_name(&self) -> &str {
         self.node.as_ref().map(|n| n.name.as_str()).expect("a server started with start_node")
+    }
+
+    /// The address the node's cluster DNS answers on.
+    pub fn dns_ip(&self) -> &str {
+        self.node.as_ref().map(|n| n.dns_ip.as_str()).expect("a server started with start_node")
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -312,10 +333,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
         if let Some(node) = self.node.take() {
-            let bridge = node.bridge.clone();
+            let (bridge, dns_interface) = (node.bridge.clone(), node.dns_interface.clone());
             // The runtime state's own drop removes pods, mounts and cgroups.
             drop(node);
             let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
+            let _ = Command::new("ip").args(["link", "delete", &dns_interface]).output();
         }
     }
 }
