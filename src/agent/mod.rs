@@ -3,8 +3,11 @@
 //! `kube` crate, even when embedded in the server process.
 
 pub mod events;
+pub mod https;
+pub mod join;
 pub mod kubelet;
 pub mod node;
+pub mod overlay;
 pub mod quantity;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +34,8 @@ pub struct AgentConfig {
     pub bridge: String,
     /// Name of the dummy interface holding the cluster DNS address.
     pub cluster_dns_interface: String,
+    /// Name of the VXLAN device, or `None` to run without an overlay.
+    pub vxlan_device: Option<String>,
 }
 
 /// The agent's directory under the data dir.
@@ -59,6 +64,54 @@ pub async fn client(kubeconfig: &Path) -> Result<kube::Client> {
         .await
         .context("loading the agent kubeconfig")?;
     Ok(kube::Client::try_from(config)?)
+}
+
+/// `onebin agent`: joins the cluster at `--server` with the token, then runs the node.
+pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
+    let token = args.token()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("onebin-agent").build()?;
+    runtime.block_on(async move {
+        let data_dir = args.common.data_dir.clone();
+        let name = args.agent.node_name.clone().unwrap_or_else(crate::host::hostname);
+        crate::server::registry::validation::dns1123_subdomain(&name)
+            .map_err(|why| anyhow::anyhow!("node name {name:?}: {why}"))?;
+        let agent_dir = agent_dir(&data_dir);
+        std::fs::create_dir_all(&agent_dir).with_context(|| format!("creating {}", agent_dir.display()))?;
+        let joined = join::credentials(&agent_dir, &args.server, &token, &name).await?;
+        let cluster = &joined.cluster;
+        let config = AgentConfig {
+            node: NodeConfig {
+                name,
+                ip: args.agent.node_ip()?,
+                labels: args.agent.labels()?,
+                taints: args.agent.node_taint.clone(),
+                control_plane: false,
+                kubelet_port: args.agent.kubelet_port,
+                data_dir: data_dir.clone(),
+                agent_id: agent_id(&data_dir)?,
+                max_pods: args.agent.max_pods,
+            },
+            kubeconfig: joined.kubeconfig.clone(),
+            run_dir: args.agent.run_dir.clone(),
+            cluster_cidr: cluster
+                .cluster_cidr
+                .parse()
+                .with_context(|| format!("cluster CIDR {:?}", cluster.cluster_cidr))?,
+            cluster_dns: cluster
+                .cluster_dns
+                .parse()
+                .with_context(|| format!("cluster DNS {:?}", cluster.cluster_dns))?,
+            cluster_domain: cluster.cluster_domain.clone(),
+            cgroup_parent: args.agent.cgroup_parent.clone(),
+            bridge: args.agent.bridge.clone(),
+            vxlan_device: args.agent.overlay_device(),
+            cluster_dns_interface: args.agent.cluster_dns_interface.clone(),
+        };
+        tokio::select! {
+            result = run(config) => result,
+            () = crate::server::shutdown_signal() => Ok(()),
+        }
+    })
 }
 
 /// Runs the agent until it fails; registration errors are retried with back-off.
@@ -97,9 +150,23 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         }
     }
     let pod_cidr = wait_for_pod_cidr(&nodes, &config.node.name).await?;
+    let node_ip = overlay::ipv4(config.node.ip)?;
+    let handle = crate::net::netns::NetNs::current()?.route_handle().await?;
+    let (_, uplink_mtu) = crate::net::vxlan::uplink(&handle, node_ip).await?;
     let mut net_config = crate::net::PodNetworkConfig::new(pod_cidr, agent_dir.join("ipam"));
     net_config.cluster_cidr = config.cluster_cidr;
     net_config.bridge = config.bridge.clone();
+    if let Some(device) = config.vxlan_device.clone() {
+        crate::net::vxlan::check_device_name(&device).context("--vxlan-device")?;
+        // Pod packets must still fit once the overlay has wrapped them.
+        net_config.mtu = Some(uplink_mtu.saturating_sub(crate::net::vxlan::OVERHEAD));
+        let (client, name) = (client.clone(), config.node.name.clone());
+        tokio::spawn(async move {
+            if let Err(err) = overlay::run(client, &name, node_ip, pod_cidr, &device).await {
+                tracing::error!("the VXLAN overlay stopped: {err:#}");
+            }
+        });
+    }
     let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
     network.ensure_host().await.context("setting up the node's pod network")?;
     let dns = crate::net::dns::DnsConfig {

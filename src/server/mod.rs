@@ -38,7 +38,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         node_port_range: args.service_node_port_range.clone(),
     };
     registry::kinds::set_default_toleration_seconds(args.default_toleration_seconds);
-    let pki = Pki::load_or_create(data_dir)?;
+    let pki = Arc::new(Pki::load_or_create(data_dir)?);
     let store =
         store::SledStore::open(&data_dir.join("server").join("db"), args.watch_history).context("opening the store")?;
     let registry = Arc::new(Registry::new(Arc::new(store), &registry_config).await?);
@@ -65,9 +65,19 @@ async fn serve(args: ServerArgs) -> Result<()> {
         registry: registry.clone(),
         authenticator,
         token_signer: signer,
+        join: apiserver::join::JoinService {
+            pki: pki.clone(),
+            data_dir: data_dir.clone(),
+            cluster: apiserver::join::ClusterFacts {
+                cluster_cidr: args.cluster_cidr.clone(),
+                service_cidr: args.service_cidr.clone(),
+                cluster_dns: args.cluster_dns.to_string(),
+                cluster_domain: args.cluster_domain.clone(),
+            },
+        },
         authorizer: Box::new(auth::node_authorizer::AnyOf(vec![
             Box::new(auth::authz::MastersAndDiscovery),
-            Box::new(auth::node_authorizer::NodeAuthorizer),
+            Box::new(auth::node_authorizer::NodeAuthorizer { pods: informers.of("", "pods") }),
         ])),
         server_address: SocketAddr::new(advertise, args.https_listen_port).to_string(),
         ready: Default::default(),
@@ -127,7 +137,10 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
     Ok(crate::agent::AgentConfig {
         node: crate::agent::NodeConfig {
             name,
-            ip: args.agent.node_ip.unwrap_or(advertise),
+            ip: match (args.agent.node_ip, &args.agent.flannel_iface) {
+                (None, None) => advertise,
+                _ => args.agent.node_ip()?,
+            },
             labels: args.agent.labels()?,
             taints: args.agent.node_taint.clone(),
             control_plane: true,
@@ -143,6 +156,7 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         cluster_domain: args.cluster_domain.clone(),
         cgroup_parent: args.agent.cgroup_parent.clone(),
         bridge: args.agent.bridge.clone(),
+        vxlan_device: args.agent.overlay_device(),
         cluster_dns_interface: args.agent.cluster_dns_interface.clone(),
     })
 }
@@ -175,7 +189,8 @@ fn write_kubeconfigs(args: &ServerArgs, pki: &Pki, admin: &auth::pki::CertKey) -
     auth::files::write_private(&auth::kubeconfig::admin_copy_path(&args.common.data_dir), text.as_bytes())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

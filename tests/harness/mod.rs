@@ -31,9 +31,116 @@ pub struct NodeState {
     pub name: String,
     pub bridge: String,
     pub kubelet_port: u16,
-    /// The cluster DNS address this node answers on, and the interface holding it.
-    pub dns_ip: String,
+    /// The interface holding the cluster DNS address on this node.
     pub dns_interface: String,
+}
+
+impl NodeState {
+    /// Fresh node state with the test images ready for import; `tag` keeps names apart.
+    fn new(name: &str, tag: u16) -> Self {
+        let runtime = runtime_common::Node::new();
+        let images = runtime_common::images();
+        let airgap = runtime.agent_dir().join("images");
+        std::fs::create_dir_all(&airgap).expect("airgap dir");
+        for archive in [&images.busybox, &images.nginx] {
+            let target = airgap.join(archive.file_name().expect("file name"));
+            if std::fs::hard_link(archive, &target).is_err() {
+                std::fs::copy(archive, &target).expect("copy test image");
+            }
+        }
+        Self {
+            name: name.to_string(),
+            bridge: format!("obt{tag}"),
+            kubelet_port: free_port(),
+            runtime,
+            dns_interface: format!("obd{tag}"),
+        }
+    }
+
+    /// The agent flags that keep this node apart from others on the machine.
+    fn args(&self) -> Vec<String> {
+        vec![
+            "--node-name".into(),
+            self.name.clone(),
+            "--bridge".into(),
+            self.bridge.clone(),
+            "--kubelet-port".into(),
+            self.kubelet_port.to_string(),
+            "--run-dir".into(),
+            self.runtime.run_dir.display().to_string(),
+            "--cgroup-parent".into(),
+            self.runtime.cgroup_parent.clone(),
+            // Nodes sharing the test host's network namespace reach each other's bridges
+            // directly; VXLAN devices with one VNI cannot share a namespace anyway.
+            "--flannel-backend".into(),
+            "none".into(),
+            "--cluster-dns-interface".into(),
+            self.dns_interface.clone(),
+        ]
+    }
+
+    fn cleanup(self) {
+        let (bridge, dns_interface) = (self.bridge.clone(), self.dns_interface.clone());
+        // The runtime state's own drop removes pods, mounts and cgroups.
+        drop(self);
+        let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
+        let _ = Command::new("ip").args(["link", "delete", &dns_interface]).output();
+    }
+}
+
+/// A running `onebin agent`, stopped and cleaned up on drop.
+pub struct Agent {
+    child: Option<Child>,
+    node: Option<NodeState>,
+    pub log: PathBuf,
+    args: Vec<String>,
+}
+
+impl Agent {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the same agent again (same data, same flags).
+    pub fn restart(&mut self) {
+        self.kill9();
+        let file = std::fs::OpenOptions::new().append(true).open(&self.log).expect("agent log");
+        let child = Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .args(&self.args)
+            .stdout(file.try_clone().expect("log"))
+            .stderr(file)
+            .spawn()
+            .expect("start onebin agent");
+        self.child = Some(child);
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.kill9();
+        if let Some(node) = self.node.take() {
+            node.cleanup();
+        }
+    }
+}
+
+/// The cluster DNS address of the cluster whose server listens on `port`: side-by-side tests
+/// share the host's network namespace, so each cluster answers DNS on an address (inside the
+/// service CIDR) of its own.
+fn cluster_dns(port: u16) -> String {
+    format!("10.43.{}.{}", port >> 8, port & 0xff)
 }
 
 impl Server {
@@ -59,56 +166,64 @@ impl Server {
     pub fn start_node_with(extra_args: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
         let port = free_port();
-        let runtime = runtime_common::Node::new();
-        let images = runtime_common::images();
-        let airgap = runtime.agent_dir().join("images");
-        std::fs::create_dir_all(&airgap).expect("airgap dir");
-        for archive in [&images.busybox, &images.nginx] {
-            let target = airgap.join(archive.file_name().expect("file name"));
-            if std::fs::hard_link(archive, &target).is_err() {
-                std::fs::copy(archive, &target).expect("copy test image");
-            }
-        }
-        let kubelet_port = free_port();
-        let node = NodeState {
-            name: format!("node-{port}"),
-            bridge: format!("obt{port}"),
-            kubelet_port,
-            runtime,
-            // Nodes of side-by-side tests share the host's namespace, so each answers DNS on an
-            // address (inside the service CIDR) and interface of its own.
-            dns_ip: format!("10.43.{}.{}", port >> 8, port & 0xff),
-            dns_interface: format!("obd{port}"),
-        };
+        let node = NodeState::new(&format!("node-{port}"), port);
         // A /16 of its own per test keeps pod routes on the shared host apart.
-        let cidr = format!("10.{}.0.0/16", 60 + port % 150);
-        let mut args: Vec<String> = vec![
-            "--node-name".into(),
-            node.name.clone(),
-            "--bridge".into(),
-            node.bridge.clone(),
-            "--kubelet-port".into(),
-            kubelet_port.to_string(),
-            "--run-dir".into(),
-            node.runtime.run_dir.display().to_string(),
-            "--cgroup-parent".into(),
-            node.runtime.cgroup_parent.clone(),
-            "--cluster-cidr".into(),
-            cidr,
-            "--cluster-dns".into(),
-            node.dns_ip.clone(),
-            "--cluster-dns-interface".into(),
-            node.dns_interface.clone(),
-        ];
+        let mut args = node.args();
+        args.extend(["--cluster-cidr".to_string(), format!("10.{}.0.0/16", 60 + port % 150)]);
+        args.extend(["--cluster-dns".to_string(), cluster_dns(port)]);
         args.extend(extra_args.iter().map(|s| s.to_string()));
         let mut server = Self { dir, port, extra_args: args, child: None, node: Some(node) };
         server.launch();
         let name = server.node_name().to_string();
-        let ready = "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}";
-        eventually(Duration::from_secs(30), "the node to be Ready", || {
-            (text(&server.kubectl(&["get", "node", &name, "-o", ready]).stdout) == "True").then_some(())
-        });
+        server.wait_node_ready(&name);
         server
+    }
+
+    /// Waits until `node` reports Ready.
+    pub fn wait_node_ready(&self, node: &str) {
+        let ready = "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}";
+        eventually(Duration::from_secs(30), &format!("node {node} to be Ready"), || {
+            (text(&self.kubectl(&["get", "node", node, "-o", ready]).stdout) == "True").then_some(())
+        });
+    }
+
+    /// The join token of this server.
+    pub fn token(&self) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .arg("token")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .output()
+            .expect("onebin token");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    }
+
+    /// Starts `onebin agent` joining this server as node `name`, with `token`.
+    pub fn start_agent(&self, name: &str, token: &str, extra_args: &[&str]) -> Agent {
+        let node = NodeState::new(name, free_port());
+        let log = node.runtime.data_dir.parent().expect("node root").join("agent.log");
+        let mut args = vec![
+            "agent".to_string(),
+            "--server".into(),
+            self.url(),
+            "--token".into(),
+            token.to_string(),
+            "--data-dir".into(),
+            node.runtime.data_dir.display().to_string(),
+            "--config".into(),
+            "/dev/null".into(),
+        ];
+        args.extend(node.args());
+        args.extend(extra_args.iter().map(|s| s.to_string()));
+        let file = std::fs::File::create(&log).expect("agent log");
+        let child = Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .args(&args)
+            .stdout(file.try_clone().expect("log"))
+            .stderr(file)
+            .spawn()
+            .expect("start onebin agent");
+        Agent { child: Some(child), node: Some(node), log, args }
     }
 
     pub fn node_name(&self) -> &str {
@@ -116,8 +231,9 @@ impl Server {
     }
 
     /// The address the node's cluster DNS answers on.
-    pub fn dns_ip(&self) -> &str {
-        self.node.as_ref().map(|n| n.dns_ip.as_str()).expect("a server started with start_node")
+    pub fn dns_ip(&self) -> String {
+        assert!(self.node.is_some(), "a server started with start_node");
+        cluster_dns(self.port)
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -333,11 +449,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
         if let Some(node) = self.node.take() {
-            let (bridge, dns_interface) = (node.bridge.clone(), node.dns_interface.clone());
-            // The runtime state's own drop removes pods, mounts and cgroups.
-            drop(node);
-            let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
-            let _ = Command::new("ip").args(["link", "delete", &dns_interface]).output();
+            node.cleanup();
         }
     }
 }
@@ -402,4 +514,88 @@ pub fn eventually<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> O
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// A local multi-node cluster made with `onebin cluster create`, deleted on drop.
+pub struct Cluster {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Creates cluster `name` with `nodes` nodes and the test images on every node.
+    pub fn create(name: &str, nodes: usize, extra_args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new().prefix("onebin-cluster-").tempdir().expect("temp dir");
+        let images = runtime_common::images();
+        let cluster = Self { name: name.to_string(), dir };
+        let nodes = nodes.to_string();
+        let kubeconfig = cluster.kubeconfig();
+        let mut args =
+            vec!["create", name, "--nodes", &nodes, "--kubeconfig", kubeconfig.to_str().expect("utf-8 path")];
+        let (busybox, nginx) = (images.busybox.display().to_string(), images.nginx.display().to_string());
+        args.extend(["--image-archive", &busybox, "--image-archive", &nginx]);
+        args.extend_from_slice(extra_args);
+        let out = cluster.onebin(&args);
+        assert!(out.status.success(), "cluster create failed:\n{}{}", text(&out.stdout), text(&out.stderr));
+        cluster
+    }
+
+    /// `onebin cluster ARGS` with the shared test state dir.
+    pub fn onebin(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .arg("cluster")
+            .arg("--state-dir")
+            .arg(cluster_state_dir())
+            .args(args)
+            .output()
+            .expect("run onebin cluster")
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        Command::new(KUBECTL)
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .args(args)
+            .output()
+            .expect("run kubectl")
+    }
+
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(out.status.success(), "kubectl {args:?} failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Runs a command inside node `node`'s network namespace.
+    pub fn on_node(&self, node: &str, command: &[&str]) -> Output {
+        Command::new("nsenter")
+            .arg(format!("--net=/run/netns/onebin-{node}"))
+            .args(command)
+            .output()
+            .expect("run nsenter")
+    }
+
+    pub fn node_log(&self, node: &str) -> String {
+        std::fs::read_to_string(cluster_state_dir().join(&self.name).join(node).join("onebin.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let out = self.onebin(&["delete", &self.name]);
+        if !out.status.success() {
+            eprintln!("deleting cluster {} failed: {}", self.name, text(&out.stderr));
+        }
+    }
+}
+
+/// All test clusters share one state dir so they get distinct subnets.
+pub fn cluster_state_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("clusters")
 }

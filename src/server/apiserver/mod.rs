@@ -2,6 +2,7 @@
 //! documents or the resource endpoints.
 
 mod discovery;
+pub mod join;
 mod negotiate;
 pub mod openapi;
 pub mod protobuf;
@@ -34,6 +35,8 @@ pub struct ApiServer {
     pub registry: Arc<Registry>,
     pub authenticator: Authenticator,
     pub authorizer: Box<dyn Authorizer>,
+    /// Hands out node credentials to joining agents.
+    pub join: join::JoinService,
     /// Signs ServiceAccount tokens (the TokenRequest API).
     pub token_signer: Arc<crate::server::auth::service_account_token::TokenSigner>,
     /// `host:port` clients reach this server at (discovery reports it).
@@ -47,14 +50,17 @@ pub struct ApiServer {
 pub struct PeerIdentity(pub Option<Arc<UserInfo>>);
 
 /// Paths anyone may read without credentials (as Kubernetes' public-info-viewer role).
-const PUBLIC_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version"];
+const PUBLIC_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version", "/cacerts", JOIN_PATH];
+
+/// Where agents exchange a join token for their credentials (authenticated by the token).
+pub const JOIN_PATH: &str = "/v1-onebin/join";
 
 /// The axum application: every request goes through [`dispatch`].
 pub fn router(api: Arc<ApiServer>) -> axum::Router {
     axum::Router::new().fallback(dispatch).with_state(api)
 }
 
-async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request<Body>) -> HttpResponse {
+async fn dispatch(State(api): State<Arc<ApiServer>>, mut req: Request<Body>) -> HttpResponse {
     let query = query::Query::parse(req.uri().query());
     let info = RequestInfo::parse(req.method(), req.uri().path(), query.is_watch());
     let peer = req.extensions().get::<PeerIdentity>().cloned().unwrap_or_default();
@@ -62,15 +68,33 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request<Body>) -> Http
     let user = api.authenticator.authenticate(peer.0.as_deref(), authorization);
     let public =
         !info.is_resource && PUBLIC_PATHS.iter().any(|p| info.path == *p || info.path.starts_with(&format!("{p}/")));
+    if let Some(user) = &user {
+        req.extensions_mut().insert(user.clone());
+    }
     let result = match (&user, public) {
         (Some(user), _) => match authorize(&api, user, &info) {
             Ok(()) => route(&api, &info, req).await,
-            Err(err) => Err(err),
+            Err(err) => refuse(req, err).await,
         },
         (None, true) => route(&api, &info, req).await,
-        (None, false) => Err(ApiError::unauthorized()),
+        (None, false) => refuse(req, ApiError::unauthorized()).await,
     };
     result.unwrap_or_else(|err| respond::error(&err))
+}
+
+/// Refuses a request after reading what it sent (up to a bound), so an HTTP/2 client gets
+/// the Status instead of a reset stream.
+async fn refuse(req: Request<Body>, err: ApiError) -> Result<HttpResponse, ApiError> {
+    use http_body_util::BodyExt;
+    let mut body = req.into_body();
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, |d| d.len());
+        if seen > negotiate::MAX_BODY_BYTES {
+            break;
+        }
+    }
+    Err(err)
 }
 
 fn authorize(api: &ApiServer, user: &UserInfo, info: &RequestInfo) -> Result<(), ApiError> {
@@ -131,6 +155,19 @@ async fn route(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> Resul
             Ok(respond::raw("application/json", openapi::v2()))
         }
         "/openapi/v3" => Ok(respond::raw("application/json", openapi::v3_index())),
+        "/cacerts" => Ok(respond::raw("application/x-pem-file", api.join.ca_pem())),
+        JOIN_PATH if req.method() == axum::http::Method::POST => {
+            let headers = req.headers().clone();
+            let body =
+                axum::body::to_bytes(req.into_body(), 64 * 1024).await.map_err(|_| ApiError::too_large(64 * 1024))?;
+            let response = api.join.join(&headers, &body)?;
+            Ok(respond::object(
+                StatusCode::OK,
+                &serde_json::to_value(response).map_err(ApiError::internal)?,
+                Output::Json,
+                &[],
+            ))
+        }
         "/api" | "/apis" => {
             let legacy = path == "/api";
             match negotiate::output(accept.as_deref())? {
