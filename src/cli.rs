@@ -158,6 +158,11 @@ pub struct AgentArgs {
     /// Name of the dummy interface holding the cluster DNS address on this node.
     #[arg(long, env = "ONEBIN_CLUSTER_DNS_INTERFACE", default_value = crate::net::dns::DEFAULT_INTERFACE)]
     pub cluster_dns_interface: String,
+    /// The node's resolv.conf: upstream resolvers of cluster DNS, and what pods with
+    /// `dnsPolicy: Default` get (default: /etc/resolv.conf, or systemd-resolved's upstream list
+    /// when that only names a loopback stub).
+    #[arg(long, env = "ONEBIN_RESOLV_CONF")]
+    pub resolv_conf: Option<std::path::PathBuf>,
     /// Most pods this node runs.
     #[arg(long, env = "ONEBIN_MAX_PODS", default_value_t = 110)]
     pub max_pods: u32,

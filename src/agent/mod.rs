@@ -34,6 +34,8 @@ pub struct AgentConfig {
     pub bridge: String,
     /// Name of the dummy interface holding the cluster DNS address.
     pub cluster_dns_interface: String,
+    /// `--resolv-conf`, if given.
+    pub resolv_conf: Option<PathBuf>,
     /// Name of the VXLAN device, or `None` to run without an overlay.
     pub vxlan_device: Option<String>,
 }
@@ -106,6 +108,7 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
             bridge: args.agent.bridge.clone(),
             vxlan_device: args.agent.overlay_device(),
             cluster_dns_interface: args.agent.cluster_dns_interface.clone(),
+            resolv_conf: args.agent.resolv_conf.clone(),
         };
         tokio::select! {
             result = run(config) => result,
@@ -169,10 +172,16 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     }
     let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
     network.ensure_host().await.context("setting up the node's pod network")?;
+    let resolv_conf = crate::net::dns::upstream::node_resolv_conf(
+        config.resolv_conf.as_deref(),
+        Path::new(crate::net::dns::upstream::HOST_RESOLV_CONF),
+        Path::new(crate::net::dns::upstream::RESOLVED_RESOLV_CONF),
+    );
     let dns = crate::net::dns::DnsConfig {
         address: config.cluster_dns,
         interface: config.cluster_dns_interface.clone(),
         domain: config.cluster_domain.clone(),
+        resolv_conf: resolv_conf.clone(),
     };
     let dns_client = client.clone();
     tokio::spawn(async move {
@@ -188,6 +197,7 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         network,
         config.cluster_dns,
         config.cluster_domain.clone(),
+        resolv_conf,
         config.run_dir.clone(),
     );
     kubelet.run().await;

@@ -19,7 +19,7 @@ pub mod watch;
 mod answer_tests;
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -47,6 +47,8 @@ pub struct DnsConfig {
     pub interface: String,
     /// The cluster domain, e.g. `cluster.local`.
     pub domain: String,
+    /// The node's resolv.conf, naming the resolvers other names are forwarded to.
+    pub resolv_conf: PathBuf,
 }
 
 /// Serves cluster DNS on this node until the process ends; only a bad configuration returns.
@@ -58,13 +60,9 @@ pub async fn run(client: kube::Client, config: DnsConfig) -> Result<()> {
     };
     let zone = Zone::new(&config.domain, config.address)?;
     let host = NetNs::current()?;
-    let upstreams = upstream::host_upstreams(
-        Path::new(upstream::HOST_RESOLV_CONF),
-        Path::new(upstream::RESOLVED_RESOLV_CONF),
-        &[config.address],
-    );
+    let upstreams = upstream::upstreams(&config.resolv_conf, &[config.address]);
     if upstreams.is_empty() {
-        tracing::warn!("no usable name server in {}: only cluster names will resolve", upstream::HOST_RESOLV_CONF);
+        tracing::warn!("no usable name server in {}: only cluster names will resolve", config.resolv_conf.display());
     }
     let cache = Arc::new(RwLock::new(ClusterCache::default()));
     tokio::spawn(watch::follow::<Service>(client.clone(), cache.clone()));

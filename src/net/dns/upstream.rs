@@ -1,12 +1,13 @@
 //! Which resolvers names outside the cluster go to: the node's own, from its resolv.conf.
 //!
-//! Like the kubelet (and k3s), a host that points at a loopback stub such as systemd-resolved's
-//! 127.0.0.53 has its real upstreams read from resolved's own list instead, so cluster DNS
-//! does not depend on the stub and cannot be handed back its own queries by one. The cluster
-//! DNS addresses themselves are never upstreams: that would be a loop.
+//! Like k3s, a host whose resolv.conf only points at loopback stubs (systemd-resolved's
+//! 127.0.0.53) has the stub's own upstream list used instead, when it exists: pods cannot reach
+//! a stub on the node's loopback, and cluster DNS should not depend on it. The same file is
+//! what pods with `dnsPolicy: Default` get. The cluster DNS addresses themselves are never
+//! upstreams: that would be a loop.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::net::pod_etc::ResolvConf;
 
@@ -16,25 +17,25 @@ pub const RESOLVED_RESOLV_CONF: &str = "/run/systemd/resolve/resolv.conf";
 /// Resolvers use at most three name servers; so does forwarding.
 const MAX_UPSTREAMS: usize = 3;
 
-/// The servers to forward to, read from `resolv_conf` (and `resolved_conf` when the former
-/// only offers loopback stubs), leaving out `own` addresses.
-pub fn host_upstreams(resolv_conf: &Path, resolved_conf: &Path, own: &[IpAddr]) -> Vec<SocketAddr> {
-    let host = nameservers(resolv_conf, own);
-    let remote: Vec<IpAddr> = host.iter().copied().filter(|ip| !ip.is_loopback()).collect();
-    let chosen = if host.iter().any(IpAddr::is_loopback) {
-        let resolved: Vec<IpAddr> =
-            nameservers(resolved_conf, own).into_iter().filter(|ip| !ip.is_loopback()).collect();
-        match (resolved.is_empty(), remote.is_empty()) {
-            (false, _) => resolved,
-            (true, false) => remote,
-            // Only a stub: unlike a pod's, this server lives in the node's network namespace,
-            // where the stub answers.
-            (true, true) => host,
-        }
-    } else {
-        host
+/// The node's resolv.conf: `configured` (`--resolv-conf`) as given, else `host`, unless that
+/// only lists loopback name servers and `resolved` lists others.
+pub fn node_resolv_conf(configured: Option<&Path>, host: &Path, resolved: &Path) -> PathBuf {
+    if let Some(configured) = configured {
+        return configured.to_path_buf();
+    }
+    let only_loopback = |path: &Path| {
+        let servers = nameservers(path, &[]);
+        !servers.is_empty() && servers.iter().all(IpAddr::is_loopback)
     };
-    chosen.into_iter().take(MAX_UPSTREAMS).map(|ip| SocketAddr::new(ip, 53)).collect()
+    if only_loopback(host) && !nameservers(resolved, &[]).is_empty() && !only_loopback(resolved) {
+        return resolved.to_path_buf();
+    }
+    host.to_path_buf()
+}
+
+/// The servers to forward to: those `resolv_conf` lists, leaving out `own` addresses.
+pub fn upstreams(resolv_conf: &Path, own: &[IpAddr]) -> Vec<SocketAddr> {
+    nameservers(resolv_conf, own).into_iter().take(MAX_UPSTREAMS).map(|ip| SocketAddr::new(ip, 53)).collect()
 }
 
 /// The name servers `path` lists (none when it is missing), without `own` ones.
@@ -67,12 +68,13 @@ mod tests {
             Self { dir }
         }
 
+        fn chosen(&self, configured: Option<&Path>) -> PathBuf {
+            node_resolv_conf(configured, &self.dir.path().join("host"), &self.dir.path().join("resolved"))
+        }
+
         fn upstreams(&self) -> Vec<String> {
             let own = ["10.43.0.10".parse().unwrap()];
-            host_upstreams(&self.dir.path().join("host"), &self.dir.path().join("resolved"), &own)
-                .iter()
-                .map(ToString::to_string)
-                .collect()
+            upstreams(&self.chosen(None), &own).iter().map(ToString::to_string).collect()
         }
     }
 
@@ -91,11 +93,20 @@ mod tests {
     #[test]
     fn a_resolved_stub_is_replaced_by_its_upstreams() {
         let files = Files::new("nameserver 127.0.0.53\noptions edns0 trust-ad\n", Some("nameserver 198.51.100.1\n"));
+        assert_eq!(files.chosen(None), files.dir.path().join("resolved"));
         assert_eq!(files.upstreams(), ["198.51.100.1:53"]);
-        let mixed = Files::new("nameserver 127.0.0.53\nnameserver 192.0.2.53\n", None);
-        assert_eq!(mixed.upstreams(), ["192.0.2.53:53"]);
+        // A stub next to a real server, or without an upstream list, stays.
+        let mixed = Files::new("nameserver 127.0.0.53\nnameserver 192.0.2.53\n", Some("nameserver 198.51.100.1\n"));
+        assert_eq!(mixed.upstreams(), ["127.0.0.53:53", "192.0.2.53:53"]);
         let only_stub = Files::new("nameserver 127.0.0.1\n", None);
         assert_eq!(only_stub.upstreams(), ["127.0.0.1:53"]);
+    }
+
+    #[test]
+    fn a_configured_file_is_taken_as_given() {
+        let files = Files::new("nameserver 127.0.0.53\n", Some("nameserver 198.51.100.1\n"));
+        let configured = files.dir.path().join("host");
+        assert_eq!(files.chosen(Some(&configured)), configured);
     }
 
     #[test]
