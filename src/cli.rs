@@ -155,9 +155,6 @@ pub struct AgentArgs {
     /// the default route).
     #[arg(long, env = "ONEBIN_FLANNEL_IFACE")]
     pub flannel_iface: Option<String>,
-    /// Name of the dummy interface holding the cluster DNS address on this node.
-    #[arg(long, env = "ONEBIN_CLUSTER_DNS_INTERFACE", default_value = crate::net::dns::DEFAULT_INTERFACE)]
-    pub cluster_dns_interface: String,
     /// The node's resolv.conf: upstream resolvers of cluster DNS, and what pods with
     /// `dnsPolicy: Default` get (default: /etc/resolv.conf, or systemd-resolved's upstream list
     /// when that only names a loopback stub).

@@ -32,8 +32,6 @@ pub struct AgentConfig {
     pub cgroup_parent: String,
     /// Name of the pod bridge.
     pub bridge: String,
-    /// Name of the dummy interface holding the cluster DNS address.
-    pub cluster_dns_interface: String,
     /// `--resolv-conf`, if given.
     pub resolv_conf: Option<PathBuf>,
     /// Name of the VXLAN device, or `None` to run without an overlay.
@@ -107,7 +105,6 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
             cgroup_parent: args.agent.cgroup_parent.clone(),
             bridge: args.agent.bridge.clone(),
             vxlan_device: args.agent.overlay_device(),
-            cluster_dns_interface: args.agent.cluster_dns_interface.clone(),
             resolv_conf: args.agent.resolv_conf.clone(),
         };
         tokio::select! {
@@ -179,7 +176,6 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     );
     let dns = crate::net::dns::DnsConfig {
         address: config.cluster_dns,
-        interface: config.cluster_dns_interface.clone(),
         domain: config.cluster_domain.clone(),
         resolv_conf: resolv_conf.clone(),
     };

@@ -157,7 +157,6 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         cgroup_parent: args.agent.cgroup_parent.clone(),
         bridge: args.agent.bridge.clone(),
         vxlan_device: args.agent.overlay_device(),
-        cluster_dns_interface: args.agent.cluster_dns_interface.clone(),
         resolv_conf: args.agent.resolv_conf.clone(),
     })
 }

@@ -31,8 +31,6 @@ pub struct NodeState {
     pub name: String,
     pub bridge: String,
     pub kubelet_port: u16,
-    /// The interface holding the cluster DNS address on this node.
-    pub dns_interface: String,
 }
 
 impl NodeState {
@@ -48,13 +46,7 @@ impl NodeState {
                 std::fs::copy(archive, &target).expect("copy test image");
             }
         }
-        Self {
-            name: name.to_string(),
-            bridge: format!("obt{tag}"),
-            kubelet_port: free_port(),
-            runtime,
-            dns_interface: format!("obd{tag}"),
-        }
+        Self { name: name.to_string(), bridge: format!("obt{tag}"), kubelet_port: free_port(), runtime }
     }
 
     /// The agent flags that keep this node apart from others on the machine.
@@ -74,17 +66,14 @@ impl NodeState {
             // directly; VXLAN devices with one VNI cannot share a namespace anyway.
             "--flannel-backend".into(),
             "none".into(),
-            "--cluster-dns-interface".into(),
-            self.dns_interface.clone(),
         ]
     }
 
     fn cleanup(self) {
-        let (bridge, dns_interface) = (self.bridge.clone(), self.dns_interface.clone());
+        let bridge = self.bridge.clone();
         // The runtime state's own drop removes pods, mounts and cgroups.
         drop(self);
         let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
-        let _ = Command::new("ip").args(["link", "delete", &dns_interface]).output();
     }
 }
 
@@ -450,6 +439,9 @@ impl Drop for Server {
         self.kill9();
         if let Some(node) = self.node.take() {
             node.cleanup();
+            // The embedded agent put the cluster's DNS address on loopback.
+            let address = format!("{}/32", cluster_dns(self.port));
+            let _ = Command::new("ip").args(["address", "delete", &address, "dev", "lo"]).output();
         }
     }
 }

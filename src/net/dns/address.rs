@@ -1,50 +1,54 @@
-//! The cluster DNS address on this node: a dummy interface holding it as a /32. The address
+//! The cluster DNS address on this node, held by the loopback interface as a /32. The address
 //! being local is what makes the node accept pods' queries (they reach it through their
-//! default route, the node) and lets the server bind it. The interface name is per node,
-//! since several nodes may share one network namespace in tests.
+//! default route, the node) and lets the server bind it. Loopback always exists and nothing
+//! else manages its addresses (the pod bridge's are rewritten by the pod network), and it
+//! needs no kernel module (a dummy interface would).
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use futures::TryStreamExt;
 use ipnet::Ipv4Net;
-use rtnetlink::packet_route::link::InfoKind;
-use rtnetlink::{Handle, LinkDummy};
+use rtnetlink::Handle;
 
 use crate::net::netlink;
 
-/// Makes sure dummy interface `interface` exists, is up and has `address` as its only IPv4
-/// address.
-pub async fn ensure(handle: &Handle, interface: &str, address: Ipv4Addr) -> Result<()> {
-    let link = match netlink::link_by_name(handle, interface).await? {
-        Some(link) => link,
-        None => {
-            match handle.link().add(LinkDummy::new(interface).build()).execute().await {
-                Err(error) if netlink::errno(&error) == Some(nix::libc::EEXIST) => {}
-                other => other.with_context(|| format!("creating the cluster DNS interface {interface:?}"))?,
-            }
-            netlink::link_by_name(handle, interface)
-                .await?
-                .with_context(|| format!("interface {interface} vanished after creation"))?
-        }
-    };
-    if netlink::link_kind(&link) != Some(&InfoKind::Dummy) {
-        bail!("link {interface} exists but is not a dummy interface; choose another cluster DNS interface name");
+const LOOPBACK: &str = "lo";
+
+/// Makes sure loopback holds `address`/32.
+pub async fn ensure(handle: &Handle, address: Ipv4Addr) -> Result<()> {
+    let index = loopback_index(handle).await?;
+    match handle.address().add(index, IpAddr::V4(address), 32).execute().await {
+        Err(error) if netlink::errno(&error) == Some(nix::libc::EEXIST) => Ok(()),
+        other => other.with_context(|| format!("adding the cluster DNS address {address} to {LOOPBACK}")),
     }
-    let index = link.header.index;
-    netlink::ensure_only_ipv4_address(handle, index, Ipv4Net::from(address)).await?;
-    if !netlink::link_is_up(&link) {
-        netlink::set_up(handle, index).await?;
+}
+
+/// Takes `address`/32 off loopback, if it is there.
+pub async fn remove(handle: &Handle, address: Ipv4Addr) -> Result<()> {
+    let index = loopback_index(handle).await?;
+    let wanted = Ipv4Net::from(address);
+    let held: Vec<_> = handle
+        .address()
+        .get()
+        .set_link_index_filter(index)
+        .execute()
+        .try_filter(|message| std::future::ready(netlink::ipv4_address_of(message) == Some(wanted)))
+        .try_collect()
+        .await
+        .with_context(|| format!("listing the addresses of {LOOPBACK}"))?;
+    for message in held {
+        handle
+            .address()
+            .del(message)
+            .execute()
+            .await
+            .with_context(|| format!("removing the cluster DNS address {address} from {LOOPBACK}"))?;
     }
     Ok(())
 }
 
-/// Deletes the dummy interface `interface` (and so the address) if it exists.
-pub async fn remove(handle: &Handle, interface: &str) -> Result<()> {
-    match netlink::link_by_name(handle, interface).await? {
-        Some(link) if netlink::link_kind(&link) == Some(&InfoKind::Dummy) => {
-            netlink::delete_link(handle, link.header.index).await
-        }
-        Some(_) => bail!("link {interface} is not a dummy interface; leaving it alone"),
-        None => Ok(()),
-    }
+async fn loopback_index(handle: &Handle) -> Result<u32> {
+    let link = netlink::link_by_name(handle, LOOPBACK).await?.context("this network namespace has no loopback")?;
+    Ok(link.header.index)
 }

@@ -1,6 +1,6 @@
 //! Cluster DNS, served by every agent for its own node at the cluster DNS address (10.43.0.10
-//! by default), so it needs no pods and no service proxy: the address sits on a dummy
-//! interface of the node (`address`), a watch-fed cache mirrors Services and EndpointSlices
+//! by default), so it needs no pods and no service proxy: the address sits on the node's
+//! loopback (`address`), a watch-fed cache mirrors Services and EndpointSlices
 //! (`watch`, `cache`), names in the cluster domain are answered from it (`names`, `answer`),
 //! everything else is forwarded to the node's resolvers (`upstream`, `forward`), over UDP and
 //! TCP (`handler`, `server`).
@@ -34,8 +34,6 @@ use self::handler::DnsHandler;
 use self::server::DnsServer;
 use super::netns::NetNs;
 
-/// The interface holding the cluster DNS address when none is configured.
-pub const DEFAULT_INTERFACE: &str = "onebin-dns";
 /// How often the address is checked (and put back if something removed it).
 const ADDRESS_UPKEEP_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -43,8 +41,6 @@ const ADDRESS_UPKEEP_INTERVAL: Duration = Duration::from_secs(30);
 pub struct DnsConfig {
     /// The cluster DNS address, answered on UDP and TCP port 53 (IPv4).
     pub address: IpAddr,
-    /// The dummy interface that holds `address` on this node.
-    pub interface: String,
     /// The cluster domain, e.g. `cluster.local`.
     pub domain: String,
     /// The node's resolv.conf, naming the resolvers other names are forwarded to.
@@ -73,16 +69,16 @@ pub async fn run(client: kube::Client, config: DnsConfig) -> Result<()> {
     loop {
         let bound = async {
             let handle = host.route_handle().await?;
-            address::ensure(&handle, &config.interface, address).await?;
+            address::ensure(&handle, address).await?;
             DnsServer::bind(SocketAddr::new(config.address, 53), handler.clone()).await
         };
         let failure = match bound.await {
             Ok(server) => {
-                tracing::info!(address = %config.address, interface = %config.interface, ?upstreams, "cluster DNS is serving");
+                tracing::info!(address = %config.address, ?upstreams, "cluster DNS is serving");
                 delay = initial_delay;
                 tokio::select! {
                     result = server.run() => result,
-                    result = keep_address(&host, &config.interface, address) => result,
+                    result = keep_address(&host, address) => result,
                 }
             }
             Err(err) => Err(err),
@@ -96,16 +92,16 @@ pub async fn run(client: kube::Client, config: DnsConfig) -> Result<()> {
 }
 
 /// Puts the address back whenever something removed it; returns only when that fails.
-async fn keep_address(host: &NetNs, interface: &str, address: std::net::Ipv4Addr) -> Result<()> {
+async fn keep_address(host: &NetNs, address: std::net::Ipv4Addr) -> Result<()> {
     loop {
         tokio::time::sleep(ADDRESS_UPKEEP_INTERVAL).await;
         let handle = host.route_handle().await?;
-        address::ensure(&handle, interface, address).await?;
+        address::ensure(&handle, address).await?;
     }
 }
 
-/// Removes this node's cluster DNS interface (for uninstall and tests).
-pub async fn cleanup(interface: &str) -> Result<()> {
+/// Takes the cluster DNS address off this node (for uninstall).
+pub async fn cleanup(address: std::net::Ipv4Addr) -> Result<()> {
     let handle = NetNs::current()?.route_handle().await?;
-    address::remove(&handle, interface).await
+    address::remove(&handle, address).await
 }
