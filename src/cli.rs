@@ -268,8 +268,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Server(args) => {
-            // hickory's server logs every query at info.
-            init_logging(&format!("hickory_server=warn,{}", args.common.log));
+            init_logging(&args.common.log);
             server::run(*args)
         }
         Command::Agent(args) => {
@@ -298,6 +297,8 @@ pub fn main() -> ExitCode {
 }
 
 pub fn init_logging(filter: &str) {
+    // hickory's DNS server (cluster DNS) logs every query at info.
+    let filter = format!("hickory_server=warn,{filter}");
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
