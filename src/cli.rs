@@ -38,6 +38,14 @@ pub enum Command {
     Kubeconfig(KubeconfigArgs),
     /// Local multi-node clusters, each node in its own network namespace (like kind/k3d).
     Cluster(crate::cluster::ClusterArgs),
+    /// Check what this kernel offers onebin: namespaces, cgroups, overlayfs, bridge, VXLAN,
+    /// nftables (exits non-zero when something required is missing).
+    CheckConfig(crate::install::check_config::CheckConfigArgs),
+    /// Wait until onebin on this machine is up: the API ready (--server) and the node Ready.
+    WaitReady(crate::install::wait_ready::WaitReadyArgs),
+    /// Remove this node's pods, their mounts and cgroups, and its network devices and nftables
+    /// tables, keeping its data (stop the onebin service first).
+    Teardown(crate::install::teardown::TeardownArgs),
     #[command(flatten)]
     Node(runtime::cli::NodeCommand),
 }
@@ -112,6 +120,8 @@ pub struct ServerArgs {
     pub disable_agent: bool,
     #[command(flatten)]
     pub agent: AgentArgs,
+    #[command(flatten)]
+    pub ingress: crate::server::ingress::IngressArgs,
     /// How many store revisions of watch history to keep before compacting.
     #[arg(long, env = "ONEBIN_WATCH_HISTORY", default_value_t = 50_000)]
     pub watch_history: u64,
@@ -281,6 +291,12 @@ pub fn main() -> ExitCode {
         },
         Command::Kubeconfig(args) => server::auth::kubeconfig::print_admin(&args.common.data_dir),
         Command::Node(command) => runtime::cli::run(command),
+        Command::CheckConfig(args) => crate::install::check_config::run(args),
+        Command::WaitReady(args) => crate::install::wait_ready::run(args),
+        Command::Teardown(args) => {
+            init_logging(&format!("{},libcgroups=error,libcontainer=error", args.node.common.log));
+            crate::install::teardown::run(args)
+        }
         Command::Cluster(args) => {
             // libcgroups warns about every controller a v1 host lacks; only errors matter here.
             init_logging("warn,libcgroups=error");

@@ -131,6 +131,7 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         }
     }
     tracing::info!(node = %config.node.name, "node registered");
+    crate::sd_notify::ready();
     tokio::spawn(node::heartbeat(client.clone(), config.node.clone(), || true));
 
     let agent_dir = agent_dir(&config.node.data_dir);

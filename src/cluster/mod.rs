@@ -3,8 +3,8 @@
 //! it) with its own data dir, run dir and cgroup parent, like kind or k3d.
 
 mod kubeconfig;
-mod layout;
-mod network;
+pub mod layout;
+pub mod network;
 mod process;
 
 use std::path::{Path, PathBuf};

@@ -75,7 +75,7 @@ pub async fn ensure(registry: &Registry, advertise: IpAddr, port: u16) -> Result
 }
 
 /// Creates `obj` unless it exists; returns whether it created it.
-async fn create_if_missing(
+pub(crate) async fn create_if_missing(
     registry: &Registry,
     rt: &catalog::ResourceType,
     ns: Option<&str>,

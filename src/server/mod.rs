@@ -5,6 +5,7 @@ pub mod apiserver;
 pub mod auth;
 mod bootstrap;
 pub mod controllers;
+pub mod ingress;
 pub mod registry;
 pub mod scheduler;
 pub mod store;
@@ -99,6 +100,15 @@ async fn serve(args: ServerArgs) -> Result<()> {
         },
     )?;
     scheduler::spawn(&informers);
+    if !args.ingress.disable_ingress {
+        let settings = ingress::Settings {
+            classes: args.ingress.ingress_class.clone(),
+            http: SocketAddr::new(args.bind_address, args.ingress.ingress_http_port),
+            https: SocketAddr::new(args.bind_address, args.ingress.ingress_https_port),
+            addresses: vec![advertise],
+        };
+        ingress::spawn(&informers, settings).await?;
+    }
     api.ready.store(true, Ordering::Release);
     if !args.disable_agent {
         let agent = embedded_agent(&args, &pki, advertise)?;
@@ -109,6 +119,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         });
     }
     tracing::info!(address = %addr, elapsed = ?started.elapsed(), kubeconfig = %args.write_kubeconfig.display(), "onebin server is ready");
+    crate::sd_notify::ready();
 
     tokio::select! {
         result = server => result.context("API server task")?.context("API server"),

@@ -20,6 +20,8 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     pub port: u16,
     pub extra_args: Vec<String>,
+    /// Ports of the built-in ingress controller (HTTP, HTTPS), its own per server.
+    pub ingress_ports: (u16, u16),
     child: Option<Child>,
     /// The node's runtime state when the embedded agent runs; cleaned up after the server.
     node: Option<NodeState>,
@@ -141,7 +143,8 @@ impl Server {
     pub fn start_with(extra_args: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
         let extra_args = extra_args.iter().map(|s| s.to_string()).collect();
-        let mut server = Self { dir, port: free_port(), extra_args, child: None, node: None };
+        let ingress_ports = (free_port(), free_port());
+        let mut server = Self { dir, port: free_port(), extra_args, ingress_ports, child: None, node: None };
         server.launch();
         server
     }
@@ -161,7 +164,8 @@ impl Server {
         args.extend(["--cluster-cidr".to_string(), format!("10.{}.0.0/16", 60 + port % 150)]);
         args.extend(["--cluster-dns".to_string(), cluster_dns(port)]);
         args.extend(extra_args.iter().map(|s| s.to_string()));
-        let mut server = Self { dir, port, extra_args: args, child: None, node: Some(node) };
+        let ingress_ports = (free_port(), free_port());
+        let mut server = Self { dir, port, extra_args: args, ingress_ports, child: None, node: Some(node) };
         server.launch();
         let name = server.node_name().to_string();
         server.wait_node_ready(&name);
@@ -260,6 +264,10 @@ impl Server {
             .arg(self.kubeconfig())
             .arg("--config")
             .arg(&config)
+            .arg("--ingress-http-port")
+            .arg(self.ingress_ports.0.to_string())
+            .arg("--ingress-https-port")
+            .arg(self.ingress_ports.1.to_string())
             .args(&self.extra_args)
             .stdout(log.try_clone().expect("log"))
             .stderr(log)

@@ -19,9 +19,12 @@ pub struct Step {
     pub surge_onto: Vec<String>,
 }
 
+/// At most one live pod of the current revision and one outdated pod on a node.
+type NodePair<'a> = (Option<&'a Arc<Value>>, Option<&'a Arc<Value>>);
+
 /// The current (`new`) and outdated (`old`) live pod on one node; `None` when the node has
 /// more than one of either, which the regular sync sorts out first.
-fn updated_and_old<'a>(pods: &'a [Arc<Value>], hash: &str) -> Option<(Option<&'a Arc<Value>>, Option<&'a Arc<Value>>)> {
+fn updated_and_old<'a>(pods: &'a [Arc<Value>], hash: &str) -> Option<NodePair<'a>> {
     let (mut new, mut old) = (None, None);
     for pod in pods.iter().filter(|p| !object::is_deleting(p)) {
         let slot = if is_updated(pod, hash) { &mut new } else { &mut old };

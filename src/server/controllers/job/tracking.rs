@@ -194,7 +194,7 @@ mod tests {
         let mut deleting = (*pod("d", "Running", true)).clone();
         deleting["metadata"]["deletionTimestamp"] = json!("2024-01-01T00:00:00Z");
         let deleting = Arc::new(deleting);
-        let t = track(&json!({"spec": {}}), &[deleting.clone()]);
+        let t = track(&json!({"spec": {}}), std::slice::from_ref(&deleting));
         assert_eq!((t.terminating, t.total_failed(), t.active.len()), (1, 1, 0));
         let t = track(&json!({"spec": {"podReplacementPolicy": "Failed"}}), &[deleting]);
         assert_eq!((t.terminating, t.total_failed()), (1, 0));
