@@ -1,10 +1,12 @@
 //! The cluster DNS server on loopback, asked by the real `dig` over UDP and TCP: cluster
 //! answers from a fixed cache, forwarding to an upstream (a second server of the same kind,
 //! authoritative for another domain), aliases followed upstream, upstream failures, and
-//! truncation. No root, no cluster needed.
+//! truncation; and answers following a real API server's Services and EndpointSlices as
+//! they change, across a restart of the API server.
 
 #[path = "dns/mod.rs"]
 mod dns;
+mod harness;
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::{Arc, RwLock};
@@ -16,6 +18,7 @@ use onebin::net::dns::cache::{ClusterCache, Endpoint, EndpointSlice, Port, Servi
 use onebin::net::dns::forward::Forwarder;
 use onebin::net::dns::handler::DnsHandler;
 use onebin::net::dns::server::DnsServer;
+use onebin::net::dns::watch;
 
 use dns::dig;
 
@@ -27,12 +30,16 @@ struct Running {
 
 impl Running {
     fn start(domain: &str, cache: ClusterCache, forwarder: Forwarder) -> Self {
+        Self::serve(|| DnsHandler::new(zone(domain), Arc::new(RwLock::new(cache)), forwarder))
+    }
+
+    /// Serves the handler `make` builds on the server's runtime.
+    fn serve(make: impl FnOnce() -> DnsHandler) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let handler = DnsHandler::new(
-            Zone::new(domain, "127.0.0.1".parse().unwrap()).unwrap(),
-            Arc::new(RwLock::new(cache)),
-            forwarder,
-        );
+        let handler = {
+            let _inside = runtime.enter();
+            make()
+        };
         // Port 0 gives a free UDP port; now and then TCP has it taken, so try again.
         let server = (0..10)
             .find_map(|_| runtime.block_on(DnsServer::bind("127.0.0.1:0".parse().unwrap(), handler.clone())).ok())
@@ -45,6 +52,10 @@ impl Running {
     fn ask(&self, name: &str, record_type: &str, extra: &[&str]) -> dns::Reply {
         dig(&self.address.ip().to_string(), self.address.port(), name, record_type, extra)
     }
+}
+
+fn zone(domain: &str) -> Zone {
+    Zone::new(domain, "127.0.0.1".parse().unwrap()).unwrap()
 }
 
 fn key(namespace: &str, name: &str) -> (String, String) {
@@ -173,4 +184,83 @@ fn large_answers_are_truncated_over_udp_and_complete_over_tcp() {
         assert!(!edns.has_flag("tc"));
         assert_eq!(edns.data("A").len(), 100, "{name} with a large EDNS buffer");
     }
+}
+
+const API_OBJECTS: &str = "apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  ports: [{name: http, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: default}
+spec: {type: ExternalName, externalName: db.example.test}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec:
+  clusterIP: None
+  ports: [{name: pg, port: 5432}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: db-1
+  namespace: default
+  labels: {kubernetes.io/service-name: db}
+addressType: IPv4
+ports: [{name: pg, port: 5432, protocol: TCP}]
+endpoints:
+- {addresses: [10.42.7.1], hostname: db-0, conditions: {ready: true}}
+- {addresses: [10.42.7.2], hostname: db-1, conditions: {ready: false}}
+";
+
+#[test]
+fn answers_follow_the_api_server() {
+    let mut api = harness::Server::start();
+    let server = Running::serve(|| {
+        let kubeconfig = api.kubeconfig();
+        let client = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(onebin::agent::client(&kubeconfig))
+        })
+        .unwrap();
+        DnsHandler::new(zone("cluster.local"), watch::mirror_cluster(client), Forwarder::new(vec![]))
+    });
+    let path = api.dir.path().join("objects.yaml");
+    std::fs::write(&path, API_OBJECTS).unwrap();
+    api.kubectl_ok(&["apply", "-f", path.to_str().unwrap()]);
+    let web_ip = harness::text(&api.kubectl(&["get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"]).stdout);
+    let answers = |name: &str, record_type: &str| server.ask(name, record_type, &[]).data(record_type);
+    harness::eventually(Duration::from_secs(10), "web to resolve", || {
+        (answers("web.default.svc.cluster.local", "A") == [web_ip.as_str()]).then_some(())
+    });
+    assert_eq!(answers("kubernetes.default.svc.cluster.local", "A"), ["10.43.0.1"]);
+    assert_eq!(answers("ext.default.svc.cluster.local", "CNAME"), ["db.example.test."]);
+    // Only the ready endpoint is answered; the hostname names it.
+    assert_eq!(answers("db.default.svc.cluster.local", "A"), ["10.42.7.1"]);
+    assert_eq!(answers("db-0.db.default.svc.cluster.local", "A"), ["10.42.7.1"]);
+    assert_eq!(server.ask("db-1.db.default.svc.cluster.local", "A", &[]).status, "NXDOMAIN");
+    assert_eq!(
+        answers("_pg._tcp.db.default.svc.cluster.local", "SRV"),
+        ["0 100 5432 db-0.db.default.svc.cluster.local."]
+    );
+    let namespace = server.ask("default.svc.cluster.local", "A", &[]);
+    assert_eq!((namespace.status.as_str(), namespace.answers.len()), ("NOERROR", 0));
+    assert_eq!(server.ask("nowhere.svc.cluster.local", "A", &[]).status, "NXDOMAIN");
+
+    api.kubectl_ok(&["delete", "service", "web"]);
+    harness::eventually(Duration::from_secs(10), "the deleted service to be NXDOMAIN", || {
+        (server.ask("web.default.svc.cluster.local", "A", &[]).status == "NXDOMAIN").then_some(())
+    });
+
+    // The watches pick up again after the API server comes back.
+    api.restart();
+    api.kubectl_ok(&["create", "service", "clusterip", "again", "--tcp=8080:8080"]);
+    let again_ip = harness::text(&api.kubectl(&["get", "service", "again", "-o", "jsonpath={.spec.clusterIP}"]).stdout);
+    harness::eventually(Duration::from_secs(30), "a service made after the restart to resolve", || {
+        (answers("again.default.svc.cluster.local", "A") == [again_ip.as_str()]).then_some(())
+    });
+    assert_eq!(answers("db.default.svc.cluster.local", "A"), ["10.42.7.1"]);
 }

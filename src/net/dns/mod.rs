@@ -20,15 +20,11 @@ mod answer_tests;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::discovery::v1::EndpointSlice;
 
 use self::answer::Zone;
-use self::cache::ClusterCache;
 use self::forward::Forwarder;
 use self::handler::DnsHandler;
 use self::server::DnsServer;
@@ -60,10 +56,7 @@ pub async fn run(client: kube::Client, config: DnsConfig) -> Result<()> {
     if upstreams.is_empty() {
         tracing::warn!("no usable name server in {}: only cluster names will resolve", config.resolv_conf.display());
     }
-    let cache = Arc::new(RwLock::new(ClusterCache::default()));
-    tokio::spawn(watch::follow::<Service>(client.clone(), cache.clone()));
-    tokio::spawn(watch::follow::<EndpointSlice>(client, cache.clone()));
-    let handler = DnsHandler::new(zone, cache, Forwarder::new(upstreams.clone()));
+    let handler = DnsHandler::new(zone, watch::mirror_cluster(client), Forwarder::new(upstreams.clone()));
     let initial_delay = Duration::from_millis(500);
     let mut delay = initial_delay;
     loop {

@@ -30,6 +30,15 @@ pub trait Mirrored: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwne
     fn replace(cache: &mut ClusterCache, entries: Vec<(ObjectKey, Self::Entry)>);
 }
 
+/// A cache that watches of every Service and EndpointSlice keep up to date from now on (the
+/// watches run on the current tokio runtime for as long as it lives).
+pub fn mirror_cluster(client: kube::Client) -> Arc<RwLock<ClusterCache>> {
+    let cache = Arc::new(RwLock::new(ClusterCache::default()));
+    tokio::spawn(follow::<Service>(client.clone(), cache.clone()));
+    tokio::spawn(follow::<EndpointSlice>(client, cache.clone()));
+    cache
+}
+
 /// Mirrors every `K` in the cluster into `cache` until the process ends, retrying with back-off
 /// when the watch fails.
 pub async fn follow<K: Mirrored>(client: kube::Client, cache: Arc<RwLock<ClusterCache>>) {
