@@ -4,7 +4,8 @@
 //! name, `kubernetes.default`, a headless service to its pods, a StatefulSet pod by hostname,
 //! an ExternalName alias, and a name only the node's upstream resolver knows. The upstream is
 //! a DNS server inside this test, named in the resolv.conf the node is given, so forwarding is
-//! tested without the network. The same answers are checked precisely with `dig` from the host.
+//! tested without the network. Pods with `dnsPolicy: Default` and `None` (with `dnsConfig`) get
+//! the resolv.conf they ask for. The same answers are checked precisely with `dig` from the host.
 
 #[path = "dns/mod.rs"]
 mod dns;
@@ -95,6 +96,22 @@ spec:
   dnsPolicy: Default
   containers:
   - {name: c, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [sh, -c, 'echo \"== resolv.conf\"; cat /etc/resolv.conf']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: custom-dns}
+spec:
+  restartPolicy: Never
+  dnsPolicy: None
+  dnsConfig:
+    nameservers: [CLUSTER_DNS]
+    searches: [default.svc.cluster.local]
+    options: [{name: ndots, value: '2'}]
+  containers:
+  - name: c
+    image: busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'echo \"== resolv.conf\"; cat /etc/resolv.conf; echo \"== ping\"; ping -c 1 -W 1 peers-1.peers 2>&1']
 ";
 
 /// An authoritative server for `upstream.test` knowing `UPSTREAM_NAME`, on port 53 of a
@@ -183,7 +200,7 @@ fn pods_resolve_cluster_and_upstream_names_through_the_node() {
         (reply.data("A").len() == 2).then_some(())
     });
 
-    apply(&server, "clients.yaml", CLIENT);
+    apply(&server, "clients.yaml", &CLIENT.replace("CLUSTER_DNS", &dns_ip));
     let client = finished_output(&server, "dns-client");
     let report = format!("{client:#?}");
     // nslookup also reports the search domains that do not have the name.
@@ -216,6 +233,12 @@ fn pods_resolve_cluster_and_upstream_names_through_the_node() {
     );
     let host_dns = finished_output(&server, "host-dns");
     assert_eq!(host_dns["resolv.conf"], std::fs::read_to_string(&resolv_conf).unwrap());
+    let custom = finished_output(&server, "custom-dns");
+    assert_eq!(
+        custom["resolv.conf"],
+        format!("search default.svc.cluster.local\nnameserver {dns_ip}\noptions ndots:2\n")
+    );
+    assert!(custom["ping"].contains(&format!("PING peers-1.peers ({})", peer_ips[1])), "{custom:#?}");
 
     check_records_from_the_host(&server, &dns_ip, &cluster_ip, &peer_ips);
 }
