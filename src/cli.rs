@@ -115,6 +115,10 @@ pub struct ServerArgs {
     /// pods stay on a lost node before they are evicted).
     #[arg(long, env = "ONEBIN_DEFAULT_TOLERATION_SECONDS", default_value_t = 300)]
     pub default_toleration_seconds: i64,
+    /// Addresses ServiceLB gives LoadBalancer services, one each: a CIDR or a first-last range,
+    /// several separated by commas (default: the services get the nodes' InternalIPs).
+    #[arg(long, env = "ONEBIN_LB_POOL")]
+    pub lb_pool: Option<String>,
     /// Run only the control plane, without this machine's embedded node agent.
     #[arg(long, env = "ONEBIN_DISABLE_AGENT")]
     pub disable_agent: bool,
@@ -154,6 +158,10 @@ pub struct AgentArgs {
     /// Name of the bridge pods attach to.
     #[arg(long, env = "ONEBIN_BRIDGE", default_value = crate::net::cni::DEFAULT_BRIDGE)]
     pub bridge: String,
+    /// Name of the service proxy's nftables table (nodes sharing a network namespace need
+    /// their own).
+    #[arg(long, env = "ONEBIN_PROXY_TABLE", default_value = crate::net::proxy::DEFAULT_TABLE)]
+    pub proxy_table: String,
     /// How pod traffic crosses nodes: `vxlan`, or `none` when the nodes' pod subnets are
     /// already routable (or there is one node).
     #[arg(long, env = "ONEBIN_FLANNEL_BACKEND", default_value = "vxlan", value_parser = ["vxlan", "none"])]

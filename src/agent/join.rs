@@ -10,6 +10,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::https::{request, Trust};
+use super::NodeApiTls;
 use crate::server::apiserver::join::{ClusterFacts, JoinRequest, JoinResponse};
 use crate::server::auth::files::write_private;
 use crate::server::auth::pki::CertKey;
@@ -17,11 +18,15 @@ use crate::server::auth::token::JoinToken;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+const CLIENT_CA_FILE: &str = "client-ca.crt";
+const SERVING_CERT_FILE: &str = "serving-kubelet.crt";
+const SERVING_KEY_FILE: &str = "serving-kubelet.key";
 
 /// What joining leaves on disk.
 pub struct Joined {
     pub kubeconfig: PathBuf,
     pub cluster: ClusterFacts,
+    pub node_api_tls: NodeApiTls,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -52,7 +57,10 @@ pub async fn credentials(agent_dir: &Path, server: &str, token: &str, node_name:
         .and_then(|raw| Ok(serde_json::from_slice::<Saved>(&raw)?))
     {
         if saved.server == server && kubeconfig.exists() {
-            return Ok(Joined { kubeconfig, cluster: saved.cluster });
+            // Credentials saved before the node API had its own are renewed by joining again.
+            if let Ok(node_api_tls) = saved_node_api_tls(agent_dir) {
+                return Ok(Joined { kubeconfig, cluster: saved.cluster, node_api_tls });
+            }
         }
     }
     let token = JoinToken::parse(token).context("the join token")?;
@@ -63,11 +71,18 @@ pub async fn credentials(agent_dir: &Path, server: &str, token: &str, node_name:
                 let cert = CertKey { cert_pem: response.node_cert, key_pem: response.node_key };
                 let text = crate::server::auth::kubeconfig::render(&server, &response.server_ca, &cert);
                 write_private(&kubeconfig, text.as_bytes())?;
-                write_private(&agent_dir.join("client-ca.crt"), response.client_ca.as_bytes())?;
+                write_private(&agent_dir.join(CLIENT_CA_FILE), response.client_ca.as_bytes())?;
+                write_private(&agent_dir.join(SERVING_CERT_FILE), response.serving_cert.as_bytes())?;
+                write_private(&agent_dir.join(SERVING_KEY_FILE), response.serving_key.as_bytes())?;
                 let saved = Saved { server: server.clone(), cluster: response.cluster.clone() };
                 write_private(&saved_path, &serde_json::to_vec_pretty(&saved)?)?;
                 tracing::info!(%server, node = node_name, "joined the cluster");
-                return Ok(Joined { kubeconfig, cluster: response.cluster });
+                let node_api_tls = NodeApiTls {
+                    cert_pem: response.serving_cert,
+                    key_pem: response.serving_key,
+                    client_ca_pem: response.client_ca,
+                };
+                return Ok(Joined { kubeconfig, cluster: response.cluster, node_api_tls });
             }
             Err(JoinError::Refused(why)) => tracing::error!(%server, "cannot join: {why}; retrying in {delay:?}"),
             Err(JoinError::Unreachable(err)) => {
@@ -77,6 +92,19 @@ pub async fn credentials(agent_dir: &Path, server: &str, token: &str, node_name:
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(MAX_RETRY_DELAY);
     }
+}
+
+/// The node API's credentials as the last join left them.
+fn saved_node_api_tls(agent_dir: &Path) -> Result<NodeApiTls> {
+    let read = |file: &str| {
+        let path = agent_dir.join(file);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    Ok(NodeApiTls {
+        cert_pem: read(SERVING_CERT_FILE)?,
+        key_pem: read(SERVING_KEY_FILE)?,
+        client_ca_pem: read(CLIENT_CA_FILE)?,
+    })
 }
 
 async fn join_once(server: &str, token: &JoinToken, node_name: &str) -> Result<JoinResponse, JoinError> {

@@ -7,16 +7,19 @@ pub mod https;
 pub mod join;
 pub mod kubelet;
 pub mod node;
+pub mod nodeapi;
 pub mod overlay;
 pub mod quantity;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use futures::TryFutureExt;
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 
 pub use node::NodeConfig;
+pub use nodeapi::NodeApiTls;
 
 /// Everything an agent needs to run.
 #[derive(Debug, Clone)]
@@ -32,6 +35,10 @@ pub struct AgentConfig {
     pub cgroup_parent: String,
     /// Name of the pod bridge.
     pub bridge: String,
+    /// Name of the service proxy's nftables table.
+    pub proxy_table: String,
+    /// The node API's certificate and the CA of the clients it accepts.
+    pub node_api_tls: NodeApiTls,
     /// `--resolv-conf`, if given.
     pub resolv_conf: Option<PathBuf>,
     /// Name of the VXLAN device, or `None` to run without an overlay.
@@ -104,7 +111,9 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
             cluster_domain: cluster.cluster_domain.clone(),
             cgroup_parent: args.agent.cgroup_parent.clone(),
             bridge: args.agent.bridge.clone(),
+            proxy_table: args.agent.proxy_table.clone(),
             vxlan_device: args.agent.overlay_device(),
+            node_api_tls: joined.node_api_tls.clone(),
             resolv_conf: args.agent.resolv_conf.clone(),
         };
         tokio::select! {
@@ -142,6 +151,7 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         crate::runtime::image::registries::DEFAULT_REGISTRIES_FILE,
     ))?;
     let images = crate::runtime::image::service::ImageService::new(&agent_dir, registries)?;
+    nodeapi::start(&node_api_addresses(&config.node), &config.node_api_tls, runtime.clone()).await?;
     for (archive, result) in images.import_airgap_images().await? {
         match result {
             Ok(imported) => {
@@ -170,6 +180,17 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     }
     let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
     network.ensure_host().await.context("setting up the node's pod network")?;
+    let proxy = crate::net::proxy::ProxyConfig {
+        table: config.proxy_table.clone(),
+        node_name: config.node.name.clone(),
+        node_ip: config.node.ip,
+        cluster_cidr: config.cluster_cidr,
+        state_dir: agent_dir.join("proxy"),
+    };
+    crate::net::proxy::validate_table_name(&proxy.table).context("--proxy-table")?;
+    tokio::spawn(crate::net::proxy::run(client.clone(), proxy).inspect_err(|err| {
+        tracing::error!("the service proxy stopped: {err:#}");
+    }));
     let resolv_conf = crate::net::dns::upstream::node_resolv_conf(
         config.resolv_conf.as_deref(),
         Path::new(crate::net::dns::upstream::HOST_RESOLV_CONF),
@@ -199,6 +220,16 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     );
     kubelet.run().await;
     Ok(())
+}
+
+/// Where the node API listens: the node's IP, and loopback for local tools.
+fn node_api_addresses(node: &NodeConfig) -> Vec<std::net::SocketAddr> {
+    let mut addresses = vec![std::net::SocketAddr::new(node.ip, node.kubelet_port)];
+    let loopback = std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), node.kubelet_port);
+    if !node.ip.is_loopback() && !node.ip.is_unspecified() {
+        addresses.push(loopback);
+    }
+    addresses
 }
 
 /// The node's pod subnet, once the server has assigned it.

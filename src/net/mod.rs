@@ -12,6 +12,7 @@ pub mod netlink;
 pub mod netns;
 pub mod nft;
 pub mod pod_etc;
+pub mod proxy;
 pub mod sysctl;
 pub mod vxlan;
 

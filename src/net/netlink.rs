@@ -143,7 +143,7 @@ pub async fn ensure_only_ipv4_address(handle: &Handle, index: u32, address: Ipv4
     Ok(())
 }
 
-/// The IPv4 address (with prefix) an address message carries, if any.
+/// The IPv4 address (with prefix) an address message describes.
 pub fn ipv4_address_of(message: &AddressMessage) -> Option<Ipv4Net> {
     let local = message.attributes.iter().find_map(|attribute| match attribute {
         AddressAttribute::Local(IpAddr::V4(address)) => Some(*address),

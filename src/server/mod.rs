@@ -46,6 +46,10 @@ async fn serve(args: ServerArgs) -> Result<()> {
     let names = serving_names(&args, advertise, &registry.service_allocator().api_service_ip().into());
     let serving = pki.serving_cert(&names)?;
     let admin = pki.client_cert("client-admin", ClientIdentity { user: "system:admin", groups: &[MASTERS] })?;
+    let node_client = pki.client_cert(
+        "client-kube-apiserver-kubelet",
+        ClientIdentity { user: crate::agent::nodeapi::API_SERVER_CLIENT_USER, groups: &[MASTERS] },
+    )?;
     auth::token::load_or_create(data_dir, args.token.as_deref(), pki.server_ca.cert_pem.as_bytes())?;
 
     let informers = controllers::informer::Informers::new(registry.clone());
@@ -82,6 +86,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         ])),
         server_address: SocketAddr::new(advertise, args.https_listen_port).to_string(),
         ready: Default::default(),
+        nodes: apiserver::node_proxy::NodeClient::new(&pki.server_ca.cert_pem, &node_client)?,
     });
     let acceptor = apiserver::tls::acceptor(&serving, &pki.client_ca.cert_pem)?;
     let server = tokio::spawn(apiserver::tls::serve(listener, acceptor, apiserver::router(api.clone())));
@@ -97,6 +102,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
             cluster_cidr: args.cluster_cidr.clone(),
             node_cidr_prefix: args.node_cidr_mask_size,
             node_monitor_grace_period: std::time::Duration::from_secs(args.node_monitor_grace_period),
+            lb_pool: args.lb_pool.clone(),
         },
     )?;
     scheduler::spawn(&informers);
@@ -105,7 +111,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
             classes: args.ingress.ingress_class.clone(),
             http: SocketAddr::new(args.bind_address, args.ingress.ingress_http_port),
             https: SocketAddr::new(args.bind_address, args.ingress.ingress_https_port),
-            addresses: vec![advertise],
+            server: advertise,
         };
         ingress::spawn(&informers, settings).await?;
     }
@@ -145,13 +151,15 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
     let url = format!("https://{}", SocketAddr::new(host, args.https_listen_port));
     let kubeconfig = crate::agent::agent_dir(data_dir).join("kubelet.kubeconfig");
     auth::files::write_private(&kubeconfig, auth::kubeconfig::render(&url, &pki.server_ca.cert_pem, &cert).as_bytes())?;
+    let ip = match (args.agent.node_ip, &args.agent.flannel_iface) {
+        (None, None) => advertise,
+        _ => args.agent.node_ip()?,
+    };
+    let node_api = pki.node_serving_cert(&name, Some(ip))?;
     Ok(crate::agent::AgentConfig {
         node: crate::agent::NodeConfig {
             name,
-            ip: match (args.agent.node_ip, &args.agent.flannel_iface) {
-                (None, None) => advertise,
-                _ => args.agent.node_ip()?,
-            },
+            ip,
             labels: args.agent.labels()?,
             taints: args.agent.node_taint.clone(),
             control_plane: true,
@@ -167,7 +175,13 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         cluster_domain: args.cluster_domain.clone(),
         cgroup_parent: args.agent.cgroup_parent.clone(),
         bridge: args.agent.bridge.clone(),
+        proxy_table: args.agent.proxy_table.clone(),
         vxlan_device: args.agent.overlay_device(),
+        node_api_tls: crate::agent::NodeApiTls {
+            cert_pem: node_api.cert_pem,
+            key_pem: node_api.key_pem,
+            client_ca_pem: pki.client_ca.cert_pem.clone(),
+        },
         resolv_conf: args.agent.resolv_conf.clone(),
     })
 }

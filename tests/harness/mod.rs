@@ -32,6 +32,8 @@ pub struct NodeState {
     pub runtime: runtime_common::Node,
     pub name: String,
     pub bridge: String,
+    /// The service proxy's nftables table, one per test as the tests share a network namespace.
+    pub proxy_table: String,
     pub kubelet_port: u16,
 }
 
@@ -48,7 +50,13 @@ impl NodeState {
                 std::fs::copy(archive, &target).expect("copy test image");
             }
         }
-        Self { name: name.to_string(), bridge: format!("obt{tag}"), kubelet_port: free_port(), runtime }
+        Self {
+            name: name.to_string(),
+            bridge: format!("obt{tag}"),
+            proxy_table: format!("obt-proxy-{tag}"),
+            kubelet_port: free_port(),
+            runtime,
+        }
     }
 
     /// The agent flags that keep this node apart from others on the machine.
@@ -58,6 +66,8 @@ impl NodeState {
             self.name.clone(),
             "--bridge".into(),
             self.bridge.clone(),
+            "--proxy-table".into(),
+            self.proxy_table.clone(),
             "--kubelet-port".into(),
             self.kubelet_port.to_string(),
             "--run-dir".into(),
@@ -72,10 +82,11 @@ impl NodeState {
     }
 
     fn cleanup(self) {
-        let bridge = self.bridge.clone();
+        let (bridge, proxy_table) = (self.bridge.clone(), self.proxy_table.clone());
         // The runtime state's own drop removes pods, mounts and cgroups.
         drop(self);
         let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
+        let _ = onebin::net::proxy::remove(&proxy_table);
     }
 }
 
@@ -221,6 +232,11 @@ impl Server {
 
     pub fn node_name(&self) -> &str {
         self.node.as_ref().map(|n| n.name.as_str()).expect("a server started with start_node")
+    }
+
+    /// The nftables table of the node's service proxy.
+    pub fn proxy_table(&self) -> &str {
+        self.node.as_ref().map(|n| n.proxy_table.as_str()).expect("a server started with start_node")
     }
 
     /// The address the node's cluster DNS answers on.
@@ -386,9 +402,16 @@ impl Server {
 
     /// Starts kubectl in the background (for `-w`); it is killed when the guard drops.
     pub fn kubectl_background(&self, args: &[&str]) -> Background {
+        self.kubectl_background_env(args, &[])
+    }
+
+    /// `kubectl_background` with extra environment variables.
+    pub fn kubectl_background_env(&self, args: &[&str], env: &[(&str, &str)]) -> Background {
         let out = self.dir.path().join(format!("bg-{}.out", rand_suffix()));
         let file = std::fs::File::create(&out).expect("bg output");
-        let child = self.kubectl_command(args).stdout(file).stderr(Stdio::null()).spawn().expect("run kubectl");
+        let mut cmd = self.kubectl_command(args);
+        cmd.envs(env.iter().copied());
+        let child = cmd.stdout(file).stderr(Stdio::null()).spawn().expect("run kubectl");
         Background { child, out }
     }
 
@@ -496,7 +519,7 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 

@@ -6,6 +6,7 @@
 //! callers run it through `NetNs::run`.
 
 pub mod expr;
+pub mod objects;
 
 use std::io;
 
@@ -13,7 +14,7 @@ use anyhow::{anyhow, Context, Result};
 use netlink_packet_netfilter::nftables::NfTablesMessage;
 use netlink_packet_netfilter::none::ControlMessage;
 use netlink_packet_netfilter::{NetfilterHeader, NetfilterMessage, NetfilterMessageInner, NetfilterProtoFamily};
-use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST};
+use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST};
 use rtnetlink::sys::protocols::NETLINK_NETFILTER;
 use rtnetlink::sys::Socket;
 
@@ -44,12 +45,18 @@ impl Transaction {
         what: impl Into<String>,
     ) {
         let mut netlink = NetlinkMessage::from(NetfilterMessage::new(NetfilterHeader::new(family, 0, 0), message));
-        netlink.header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+        // No NLM_F_ACK: the kernel reports failures anyway, and a batch of thousands of changes
+        // would otherwise overflow the socket's receive buffer with acknowledgements.
+        netlink.header.flags = NLM_F_REQUEST | flags;
         self.messages.push((netlink, what.into()));
     }
 
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
     }
 
     /// Sends the transaction and reports the first change the kernel refused (the kernel then
@@ -68,6 +75,7 @@ impl Transaction {
             message.header.sequence_number = sequence as u32;
             append(&mut buffer, message);
         }
+        make_room(&socket, buffer.len())?;
         socket.send(&buffer, 0).context("sending an nftables transaction")?;
         // The kernel handles the batch inside send(), so every answer is already queued.
         socket.set_non_blocking(true).context("configuring the nftables socket")?;
@@ -150,6 +158,18 @@ fn open_socket() -> Result<Socket> {
     let mut socket = Socket::new(NETLINK_NETFILTER).context("opening a netfilter netlink socket")?;
     socket.bind_auto().context("binding a netfilter netlink socket")?;
     Ok(socket)
+}
+
+/// Raises the socket's send buffer so that a `length`-byte batch fits in one datagram.
+fn make_room(socket: &Socket, length: usize) -> Result<()> {
+    /// Below this the default buffer (`net.core.wmem_default`) is large enough.
+    const DEFAULT_ROOM: usize = 128 * 1024;
+    if length <= DEFAULT_ROOM {
+        return Ok(());
+    }
+    // SO_SNDBUFFORCE (root) ignores net.core.wmem_max; the kernel doubles the value for overhead.
+    nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::SndBufForce, &(length + 4096))
+        .context("enlarging the nftables socket's send buffer")
 }
 
 fn control(message: ControlMessage) -> NetlinkMessage<NetfilterMessage> {

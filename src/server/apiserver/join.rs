@@ -44,6 +44,9 @@ pub struct JoinResponse {
     /// Client certificate and key of `system:node:<name>`.
     pub node_cert: String,
     pub node_key: String,
+    /// Serving certificate and key of the node API, for the node's name.
+    pub serving_cert: String,
+    pub serving_key: String,
     pub cluster: ClusterFacts,
 }
 
@@ -71,11 +74,14 @@ impl JoinService {
             .pki
             .client_cert(&format!("client-kubelet-{name}"), ClientIdentity { user: &user, groups: &[NODES_GROUP] })
             .map_err(ApiError::internal)?;
+        let serving = self.pki.node_serving_cert(name, None).map_err(ApiError::internal)?;
         Ok(JoinResponse {
             server_ca: self.pki.server_ca.cert_pem.clone(),
             client_ca: self.pki.client_ca.cert_pem.clone(),
             node_cert: cert.cert_pem,
             node_key: cert.key_pem,
+            serving_cert: serving.cert_pem,
+            serving_key: serving.key_pem,
             cluster: self.cluster.clone(),
         })
     }
@@ -136,6 +142,7 @@ mod tests {
         let body = br#"{"nodeName": "edge-1"}"#;
         let response = join.join(&basic("s3cret"), body).unwrap();
         assert!(response.node_cert.contains("BEGIN CERTIFICATE"));
+        assert!(response.serving_cert.contains("BEGIN CERTIFICATE"));
         assert_eq!(response.cluster.cluster_dns, "10.43.0.10");
         assert_eq!(join.join(&basic("wrong"), body).unwrap_err().code, 401);
         assert_eq!(join.join(&HeaderMap::new(), body).unwrap_err().code, 401);

@@ -4,6 +4,8 @@
 mod discovery;
 pub mod join;
 mod negotiate;
+mod node_location;
+pub mod node_proxy;
 pub mod openapi;
 pub mod protobuf;
 mod query;
@@ -43,6 +45,8 @@ pub struct ApiServer {
     pub server_address: String,
     /// Set once the server has finished bootstrapping; `/readyz` reports it.
     pub ready: AtomicBool,
+    /// Reaches node APIs for pod logs, exec, attach and port forwarding.
+    pub nodes: node_proxy::NodeClient,
 }
 
 /// The identity a connection's client certificate carries, attached to each request.

@@ -26,6 +26,9 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
         if !rt.has_subresource(sub) {
             return Err(ApiError::no_such_path());
         }
+        if rt.plural == "pods" && matches!(sub.as_str(), "log" | "exec" | "attach" | "portforward") {
+            return super::node_proxy::handle(api, rt, info, req).await;
+        }
     }
     let query = Query::parse(req.uri().query());
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);

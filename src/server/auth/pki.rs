@@ -60,13 +60,25 @@ impl Pki {
     /// The API server's serving certificate for `names` (DNS names and IPs), re-issued when
     /// it is missing a name or expiring.
     pub fn serving_cert(&self, names: &BTreeSet<String>) -> Result<CertKey> {
-        let name = "serving-kube-apiserver";
+        self.serving_leaf("serving-kube-apiserver", "kube-apiserver", names)
+    }
+
+    /// The serving certificate of node `node`'s API (the kubelet port). The API server checks
+    /// it for the node's name; loopback (and `ip`, when known) serve tools on the node itself.
+    pub fn node_serving_cert(&self, node: &str, ip: Option<IpAddr>) -> Result<CertKey> {
+        let mut names: BTreeSet<String> = [node, "localhost", "127.0.0.1"].into_iter().map(String::from).collect();
+        names.extend(ip.map(|ip| ip.to_string()));
+        self.serving_leaf(&format!("serving-kubelet-{node}"), &format!("system:node:{node}"), &names)
+    }
+
+    /// A serving certificate kept under `name`, re-issued when it lacks a name or expires.
+    fn serving_leaf(&self, name: &str, common_name: &str, names: &BTreeSet<String>) -> Result<CertKey> {
         if let Some(existing) = self.load_leaf(name)? {
             if covers_names(&existing.cert_pem, names)? && !expiring(&existing.cert_pem)? {
                 return Ok(existing);
             }
         }
-        let mut params = leaf_params("kube-apiserver", &[])?;
+        let mut params = leaf_params(common_name, &[])?;
         params.subject_alt_names = names.iter().map(|n| san(n)).collect::<Result<_>>()?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         self.issue(name, params, &self.server_ca)

@@ -22,6 +22,7 @@ pub mod queue;
 pub mod replicaset;
 pub mod service_backends;
 pub mod serviceaccount;
+pub mod servicelb;
 pub mod statefulset;
 pub mod status_update;
 
@@ -37,6 +38,8 @@ pub struct Settings {
     /// Prefix length of each node's pod subnet.
     pub node_cidr_prefix: u8,
     pub node_monitor_grace_period: std::time::Duration,
+    /// `--lb-pool`: addresses ServiceLB hands out instead of node IPs.
+    pub lb_pool: Option<String>,
 }
 
 /// Starts every in-process controller.
@@ -55,5 +58,6 @@ pub fn start(informers: &Arc<Informers>, settings: &Settings) -> anyhow::Result<
     job::spawn(informers);
     cronjob::spawn(informers);
     garbage_collector::spawn(informers.registry().clone());
+    servicelb::spawn(informers, settings.lb_pool.as_deref().map(servicelb::Pool::parse).transpose()?);
     Ok(())
 }

@@ -11,6 +11,7 @@
 mod backends;
 mod certificates;
 pub mod class;
+pub mod exposure;
 mod proxy;
 mod routes;
 
@@ -60,8 +61,9 @@ pub struct Settings {
     pub classes: Vec<String>,
     pub http: SocketAddr,
     pub https: SocketAddr,
-    /// Addresses published in served Ingresses' status.
-    pub addresses: Vec<IpAddr>,
+    /// The server's address: where the listeners are, and what Ingresses show until
+    /// ServiceLB has given the controller's Service the nodes' addresses.
+    pub server: IpAddr,
 }
 
 /// Starts the controller: listeners, the table compiler and the status writer.
@@ -74,6 +76,9 @@ pub async fn spawn(informers: &Arc<Informers>, settings: Settings) -> Result<()>
     crate::server::bootstrap::create_if_missing(&registry, ingress_classes, None, class)
         .await
         .map_err(|e| anyhow::anyhow!("creating the {CLASS_NAME} IngressClass: {e}"))?;
+    exposure::ensure(&registry, settings.server, settings.http.port(), settings.https.port())
+        .await
+        .map_err(|e| anyhow::anyhow!("exposing the ingress controller: {e}"))?;
 
     let certificates = Arc::new(certificates::Certificates::new()?);
     let proxy = Arc::new(Proxy {
@@ -102,6 +107,7 @@ pub async fn spawn(informers: &Arc<Informers>, settings: Settings) -> Result<()>
         ingresses: informers.of("networking.k8s.io", "ingresses"),
         classes: informers.of("networking.k8s.io", "ingressclasses"),
         secrets: informers.of("", "secrets"),
+        services: informers.of("", "services"),
         registry,
         settings,
         proxy,
@@ -131,6 +137,7 @@ struct Compiler {
     ingresses: Arc<Informer>,
     classes: Arc<Informer>,
     secrets: Arc<Informer>,
+    services: Arc<Informer>,
     registry: Arc<crate::server::registry::Registry>,
     settings: Settings,
     proxy: Arc<Proxy>,
@@ -139,18 +146,23 @@ struct Compiler {
 
 impl Compiler {
     async fn run(self) {
-        let mut changes = [self.ingresses.subscribe(), self.classes.subscribe(), self.secrets.subscribe()];
-        for informer in [&self.ingresses, &self.classes, &self.secrets] {
+        let mut changes =
+            [self.ingresses.subscribe(), self.classes.subscribe(), self.secrets.subscribe(), self.services.subscribe()];
+        for informer in [&self.ingresses, &self.classes, &self.secrets, &self.services] {
             informer.wait_synced().await;
         }
         self.compile().await;
         loop {
-            let [ingresses, classes, secrets] = &mut changes;
+            let [ingresses, classes, secrets, services] = &mut changes;
             let relevant = tokio::select! {
                 change = ingresses.recv() => change,
                 change = classes.recv() => change,
                 change = secrets.recv() => match change {
                     Ok(change) if !is_tls_secret(&change.object) => continue,
+                    other => other,
+                },
+                change = services.recv() => match change {
+                    Ok(change) if key(&change.object) != format!("{}/{}", exposure::NAMESPACE, exposure::SERVICE) => continue,
                     other => other,
                 },
             };
@@ -195,8 +207,10 @@ impl Compiler {
 
     async fn publish_status(&self, served: &[Arc<Value>], unserved: &[Arc<Value>]) {
         let ingress_rt = self.ingresses.rt;
+        let service = self.services.get(Some(exposure::NAMESPACE), exposure::SERVICE);
+        let addresses = exposure::addresses(service.as_deref(), self.settings.server);
         let ours = json!({"loadBalancer": {"ingress":
-            self.settings.addresses.iter().map(|ip| json!({"ip": ip.to_string()})).collect::<Vec<_>>()}});
+            addresses.iter().map(|ip| json!({"ip": ip.to_string()})).collect::<Vec<_>>()}});
         let ours_written = |i: &Value| i.get("status") == Some(&ours);
         for ingress in served {
             if let Err(err) = write_status(&self.registry, ingress_rt, ingress, ours.clone()).await {

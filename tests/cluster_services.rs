@@ -1,0 +1,177 @@
+//! Services on a four-node cluster (`onebin cluster create`, each node in its own network
+//! namespace): every node's service proxy makes a cluster IP reach the pods wherever they run,
+//! spread over them, and the `kubernetes` service reach the API server; a NodePort answers on
+//! every node's address, nodes without an endpoint included; a LoadBalancer gets the nodes'
+//! addresses as EXTERNAL-IP and answers on them.
+
+mod harness;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use harness::{eventually, text, Cluster};
+
+const TAINT: &str = "--server-arg=--node-taint=node-role.kubernetes.io/control-plane:NoSchedule";
+const NODES: [&str; 4] = ["svc-server-0", "svc-agent-0", "svc-agent-1", "svc-agent-2"];
+/// How many requests each client sends through the cluster IP.
+const REQUESTS: usize = 16;
+
+/// Two busybox httpd backends answering with their host name (their pod's name), a cluster IP,
+/// a NodePort (port allocated by the API server) and a LoadBalancer service in front of them.
+const BACKENDS: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: who}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: who}}
+  template:
+    metadata: {labels: {app: who}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: who
+        image: busybox:latest
+        imagePullPolicy: IfNotPresent
+        command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 0.0.0.0:8080 -h /www']
+        readinessProbe:
+          tcpSocket: {port: 8080}
+          periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata: {name: who}
+spec:
+  selector: {app: who}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: who-np}
+spec:
+  type: NodePort
+  selector: {app: who}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: who-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: who}
+  ports: [{port: 18090, targetPort: 8080}]
+"#;
+
+/// A pod on `node` checking that `REQUESTS` fetches through the `who` service reach every one
+/// of `backends`, and that the `kubernetes` service reaches the API server. Its exit code says
+/// which check failed.
+fn client(node: &str, backends: &BTreeSet<String>) -> String {
+    let backends = backends.iter().cloned().collect::<Vec<_>>().join(" ");
+    format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata: {{name: client-{node}}}
+spec:
+  nodeName: {node}
+  restartPolicy: Never
+  tolerations: [{{operator: Exists}}]
+  containers:
+  - name: c
+    image: busybox:latest
+    imagePullPolicy: IfNotPresent
+    command:
+    - sh
+    - -c
+    - |
+      seen=""
+      for i in $(seq {REQUESTS}); do seen="$seen $(wget -q -T 3 -O - http://$WHO_SERVICE_HOST/)" || exit 1; done
+      for backend in {backends}; do echo "$seen" | grep -qw "$backend" || exit 2; done
+      url=https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/version
+      wget -q -T 3 -O - --no-check-certificate $url | grep -q gitVersion || exit 3
+"#
+    )
+}
+
+fn apply(cluster: &Cluster, name: &str, manifest: &str) {
+    let path = cluster.dir.path().join(name);
+    std::fs::write(&path, manifest).unwrap();
+    cluster.kubectl_ok(&["apply", "-f", path.to_str().unwrap()]);
+}
+
+fn jsonpath(cluster: &Cluster, what: &[&str], path: &str) -> String {
+    let template = format!("jsonpath={path}");
+    let mut args = vec!["get"];
+    args.extend_from_slice(what);
+    args.extend(["-o", &template]);
+    text(&cluster.kubectl(&args).stdout)
+}
+
+/// `curl` from the machine: the body when it answered.
+fn get(url: &str) -> Option<String> {
+    let output = std::process::Command::new("curl").args(["-s", "-m", "3", url]).output().unwrap();
+    output.status.success().then(|| text(&output.stdout).trim().to_string())
+}
+
+#[test]
+fn services_work_from_every_node() {
+    let cluster = Cluster::create("svc", 4, &[TAINT]);
+    apply(&cluster, "who.yaml", BACKENDS);
+    eventually(Duration::from_secs(60), "two ready backends", || {
+        (jsonpath(&cluster, &["deployment", "who"], "{.status.readyReplicas}") == "2").then_some(())
+    });
+    let backends: BTreeSet<String> = jsonpath(&cluster, &["pods", "-l", "app=who"], "{.items[*].metadata.name}")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let hosting: BTreeSet<String> = jsonpath(&cluster, &["pods", "-l", "app=who"], "{.items[*].spec.nodeName}")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(hosting.len(), 2, "the backends should run on two agents: {hosting:?}");
+
+    // A pod on every node reaches both backends through the cluster IP, and the API server
+    // through the `kubernetes` service.
+    for node in NODES {
+        apply(&cluster, &format!("client-{node}.yaml"), &client(node, &backends));
+    }
+    for node in NODES {
+        let pod = format!("client-{node}");
+        eventually(Duration::from_secs(60), &format!("{pod} to finish"), || {
+            let phase = jsonpath(&cluster, &["pod", &pod], "{.status.phase}");
+            let code = jsonpath(&cluster, &["pod", &pod], "{.status.containerStatuses[0].state.terminated.exitCode}");
+            // 1: the cluster IP failed, 2: a backend never answered, 3: no API server.
+            assert_ne!(phase, "Failed", "{pod} failed with exit code {code}");
+            (phase == "Succeeded").then_some(())
+        });
+    }
+
+    // The NodePort answers on every node's address, on nodes without a backend too.
+    let node_port = jsonpath(&cluster, &["service", "who-np"], "{.spec.ports[0].nodePort}");
+    let port: u16 = node_port.parse().unwrap_or_else(|_| panic!("no node port allocated: {node_port:?}"));
+    assert!((30000..=32767).contains(&port), "{port}");
+    let internal_ip = "{.status.addresses[?(@.type==\"InternalIP\")].address}";
+    let mut addresses = Vec::new();
+    for node in NODES {
+        let address = jsonpath(&cluster, &["node", node], internal_ip);
+        let answer = eventually(Duration::from_secs(20), &format!("the NodePort on {node} ({address})"), || {
+            get(&format!("http://{address}:{port}/"))
+        });
+        assert!(backends.contains(&answer), "{node}: {answer}");
+        addresses.push(address);
+    }
+    assert!(NODES.iter().any(|node| !hosting.contains(*node)));
+
+    // The LoadBalancer gets the nodes' addresses and answers on each.
+    let ingress = eventually(Duration::from_secs(20), "the load balancer's EXTERNAL-IP", || {
+        let ips = jsonpath(&cluster, &["service", "who-lb"], "{.status.loadBalancer.ingress[*].ip}");
+        (!ips.is_empty()).then_some(ips)
+    });
+    let listing = cluster.kubectl_ok(&["get", "service", "who-lb"]);
+    assert!(!listing.contains("<pending>"), "{listing}");
+    for ip in ingress.split_whitespace() {
+        assert!(addresses.iter().any(|address| address == ip), "{ip} is no node address: {addresses:?}");
+        let answer = eventually(Duration::from_secs(20), &format!("the load balancer on {ip}"), || {
+            get(&format!("http://{ip}:18090/"))
+        });
+        assert!(backends.contains(&answer), "{ip}: {answer}");
+    }
+}
