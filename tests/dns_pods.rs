@@ -162,13 +162,10 @@ fn finished_output(server: &Server, name: &str) -> BTreeMap<String, String> {
     eventually(Duration::from_secs(60), &format!("pod {name} to finish"), || {
         matches!(jsonpath(server, &["pod", name], "{.status.phase}").as_str(), "Succeeded" | "Failed").then_some(())
     });
-    let uid = jsonpath(server, &["pod", name], "{.metadata.uid}");
-    let log = server.data_dir().join(format!("agent/logs/default_{name}_{uid}/c/0.log"));
-    let text = std::fs::read_to_string(&log).unwrap_or_else(|err| panic!("reading {}: {err}", log.display()));
+    let text = server.kubectl_ok(&["logs", name]);
     let mut sections = BTreeMap::new();
     let mut current = String::new();
-    // CRI log lines: `<time> <stream> <tag> <text>`.
-    for line in text.lines().filter_map(|line| line.splitn(4, ' ').nth(3)) {
+    for line in text.lines() {
         match line.strip_prefix("== ") {
             Some(title) => current = title.to_string(),
             None => sections.entry(current.clone()).or_insert_with(String::new).push_str(&format!("{line}\n")),

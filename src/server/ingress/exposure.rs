@@ -104,7 +104,8 @@ mod tests {
         let server: IpAddr = "10.0.0.1".parse().unwrap();
         assert_eq!(addresses(None, server), vec![server]);
         assert_eq!(addresses(Some(&json!({"status": {"loadBalancer": {}}})), server), vec![server]);
-        let given = json!({"status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.2", "ipMode": "VIP"}, {"ip": "10.0.0.3"}]}}});
+        let given =
+            json!({"status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.2", "ipMode": "VIP"}, {"ip": "10.0.0.3"}]}}});
         assert_eq!(
             addresses(Some(&given), server),
             vec!["10.0.0.2".parse::<IpAddr>().unwrap(), "10.0.0.3".parse().unwrap()]
