@@ -2,7 +2,7 @@
 //! namespace): every node's service proxy makes a cluster IP reach the pods wherever they run,
 //! spread over them, and the `kubernetes` service reach the API server; a NodePort answers on
 //! every node's address, nodes without an endpoint included; a LoadBalancer gets the nodes'
-//! addresses as EXTERNAL-IP and answers on them.
+//! addresses as EXTERNAL-IP and answers on them; an Ingress answers on port 80 of every node.
 
 mod harness;
 
@@ -174,4 +174,44 @@ fn services_work_from_every_node() {
         });
         assert!(backends.contains(&answer), "{ip}: {answer}");
     }
+
+    // The built-in ingress controller runs on the server, and its LoadBalancer Service makes
+    // port 80 of every node lead to it: the seed's Ingress answers on each node's address.
+    apply(&cluster, "ingress.yaml", INGRESS);
+    let published = eventually(Duration::from_secs(30), "the ingress ADDRESS", || {
+        let ips = jsonpath(&cluster, &["ingress", "who"], "{.status.loadBalancer.ingress[*].ip}");
+        (ips.split_whitespace().count() == NODES.len()).then_some(ips)
+    });
+    for address in &addresses {
+        assert!(published.split_whitespace().any(|ip| ip == address), "{address} not in {published}");
+        let resolve = format!("alicek106.example.com:80:{address}");
+        let answer = eventually(Duration::from_secs(20), &format!("the ingress on {address}"), || {
+            let output = std::process::Command::new("curl")
+                .args(["-s", "-m", "3", "--resolve", &resolve, "http://alicek106.example.com/echo-hostname"])
+                .output()
+                .unwrap();
+            output.status.success().then(|| text(&output.stdout).trim().to_string()).filter(|a| !a.is_empty())
+        });
+        assert!(backends.contains(&answer), "{address}: {answer}");
+    }
 }
+
+const INGRESS: &str = r#"apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: who
+  annotations:
+    nginx.ingress.kubernetes.io/rewrite-target: /
+spec:
+  rules:
+  - host: alicek106.example.com
+    http:
+      paths:
+      - path: /echo-hostname
+        pathType: Prefix
+        backend:
+          service:
+            name: who
+            port:
+              number: 80
+"#;

@@ -177,6 +177,8 @@ fn pool_addresses_are_handed_out_held_by_the_node_and_answered() {
         "10.223.0.10",
         "--lb-pool",
         "198.51.100.210-198.51.100.211",
+        // The ingress controller's own LoadBalancer Service would take a pool address.
+        "--disable-ingress",
     ]);
     apply(&server, "who.yaml", &who_pod());
     apply(&server, "a.yaml", &load_balancer("a", 18083, "Cluster"));

@@ -15,6 +15,7 @@ pub mod protocol;
 mod server;
 mod signals;
 mod socket_path;
+mod trim;
 
 use std::fs::{self, File};
 use std::io::{Read, Write};

@@ -17,6 +17,7 @@ use nix::unistd::Pid;
 use super::container::Managed;
 use super::protocol::{self, Request, Response};
 use super::signals::Wakeup;
+use super::trim;
 use crate::runtime::cgroups;
 
 /// A client that sends half a request must not stall the shim for long.
@@ -104,8 +105,12 @@ impl Server {
             // is not ready into the freed slot.
             ready_clients.sort_unstable_by(|a, b| b.cmp(a));
             let conns: Vec<UnixStream> = ready_clients.into_iter().map(|i| self.clients.swap_remove(i)).collect();
+            let served = !conns.is_empty();
             for conn in conns {
                 self.serve_client(conn);
+            }
+            if served {
+                trim::release_clean_pages();
             }
             self.enforce_stop_deadlines();
             if self.shutdown.is_some() {
