@@ -173,6 +173,11 @@ pub struct AgentArgs {
     /// the default route).
     #[arg(long, env = "ONEBIN_FLANNEL_IFACE")]
     pub flannel_iface: Option<String>,
+    /// The node's resolv.conf: upstream resolvers of cluster DNS, and what pods with
+    /// `dnsPolicy: Default` get (default: /etc/resolv.conf, or systemd-resolved's upstream list
+    /// when that only names a loopback stub).
+    #[arg(long, env = "ONEBIN_RESOLV_CONF")]
+    pub resolv_conf: Option<std::path::PathBuf>,
     /// Most pods this node runs.
     #[arg(long, env = "ONEBIN_MAX_PODS", default_value_t = 110)]
     pub max_pods: u32,
@@ -316,6 +321,8 @@ pub fn main() -> ExitCode {
 }
 
 pub fn init_logging(filter: &str) {
+    // hickory's DNS server (cluster DNS) logs every query at info.
+    let filter = format!("hickory_server=warn,{filter}");
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;

@@ -39,6 +39,8 @@ pub struct AgentConfig {
     pub proxy_table: String,
     /// The node API's certificate and the CA of the clients it accepts.
     pub node_api_tls: NodeApiTls,
+    /// `--resolv-conf`, if given.
+    pub resolv_conf: Option<PathBuf>,
     /// Name of the VXLAN device, or `None` to run without an overlay.
     pub vxlan_device: Option<String>,
 }
@@ -112,6 +114,7 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
             proxy_table: args.agent.proxy_table.clone(),
             vxlan_device: args.agent.overlay_device(),
             node_api_tls: joined.node_api_tls.clone(),
+            resolv_conf: args.agent.resolv_conf.clone(),
         };
         tokio::select! {
             result = run(config) => result,
@@ -188,6 +191,22 @@ pub async fn run(config: AgentConfig) -> Result<()> {
     tokio::spawn(crate::net::proxy::run(client.clone(), proxy).inspect_err(|err| {
         tracing::error!("the service proxy stopped: {err:#}");
     }));
+    let resolv_conf = crate::net::dns::upstream::node_resolv_conf(
+        config.resolv_conf.as_deref(),
+        Path::new(crate::net::dns::upstream::HOST_RESOLV_CONF),
+        Path::new(crate::net::dns::upstream::RESOLVED_RESOLV_CONF),
+    );
+    let dns = crate::net::dns::DnsConfig {
+        address: config.cluster_dns,
+        domain: config.cluster_domain.clone(),
+        resolv_conf: resolv_conf.clone(),
+    };
+    let dns_client = client.clone();
+    tokio::spawn(async move {
+        if let Err(err) = crate::net::dns::run(dns_client, dns).await {
+            tracing::error!("cluster DNS is not served: {err:#}");
+        }
+    });
     let kubelet = kubelet::Kubelet::new(
         client,
         config.node.clone(),
@@ -196,6 +215,7 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         network,
         config.cluster_dns,
         config.cluster_domain.clone(),
+        resolv_conf,
         config.run_dir.clone(),
     );
     kubelet.run().await;

@@ -33,6 +33,9 @@ pub struct TeardownArgs {
     /// Name of the VXLAN overlay device.
     #[arg(long, env = "ONEBIN_VXLAN_DEVICE", default_value = crate::net::vxlan::DEFAULT_DEVICE)]
     pub vxlan_device: String,
+    /// The cluster DNS address the agent put on loopback.
+    #[arg(long, env = "ONEBIN_CLUSTER_DNS", default_value = "10.43.0.10")]
+    pub cluster_dns: std::net::Ipv4Addr,
 }
 
 pub fn run(args: TeardownArgs) -> Result<()> {
@@ -50,7 +53,8 @@ pub fn run(args: TeardownArgs) -> Result<()> {
             config.cgroup_parent = args.node.cgroup_parent.clone();
             crate::runtime::teardown::remove_everything(config).await.context("removing the pods")?;
         }
-        remove_network(&args.bridge, &args.vxlan_device).await
+        remove_network(&args.bridge, &args.vxlan_device).await?;
+        crate::net::dns::cleanup(args.cluster_dns).await.context("removing the cluster DNS address")
     })?;
     println!(
         "onebin teardown: pods, mounts, cgroups and network devices of this node removed; data kept in {}",

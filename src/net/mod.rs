@@ -1,9 +1,11 @@
 //! Node networking, all through netlink (no `ip`, `iptables` or `nft` binary at run time):
 //! the pod network (`cni`: bridge, veth pairs, IPAM), outbound masquerade, holes in a
-//! drop-by-default host firewall, and the files pods get for name resolution. `netns`,
-//! `netlink`, `nft` and `sysctl` are the building blocks the overlay and service proxy reuse.
+//! drop-by-default host firewall, the files pods get for name resolution, and cluster DNS
+//! (`dns`). `netns`, `netlink`, `nft` and `sysctl` are the building blocks the overlay and
+//! service proxy reuse.
 
 pub mod cni;
+pub mod dns;
 pub mod forward_accept;
 pub mod masquerade;
 pub mod netlink;

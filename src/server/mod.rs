@@ -182,6 +182,7 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
             key_pem: node_api.key_pem,
             client_ca_pem: pki.client_ca.cert_pem.clone(),
         },
+        resolv_conf: args.agent.resolv_conf.clone(),
     })
 }
 

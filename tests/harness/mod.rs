@@ -96,6 +96,8 @@ pub struct Agent {
     node: Option<NodeState>,
     pub log: PathBuf,
     args: Vec<String>,
+    /// The cluster DNS address the agent puts on loopback (the server tells it which).
+    dns_ip: String,
 }
 
 impl Agent {
@@ -134,8 +136,23 @@ impl Drop for Agent {
         self.kill9();
         if let Some(node) = self.node.take() {
             node.cleanup();
+            remove_cluster_dns(&self.dns_ip);
         }
     }
+}
+
+/// `args` with a cluster DNS address of the cluster's own unless they name one: side-by-side
+/// tests share the host's network namespace, where each node puts the address on loopback.
+fn with_cluster_dns(mut args: Vec<String>, port: u16) -> Vec<String> {
+    if !args.iter().any(|arg| arg == "--cluster-dns") {
+        args.extend(["--cluster-dns".to_string(), format!("10.43.{}.{}", port >> 8, port & 0xff)]);
+    }
+    args
+}
+
+/// Takes a cluster DNS address a node put on the host's loopback off again.
+fn remove_cluster_dns(address: &str) {
+    let _ = Command::new("ip").args(["address", "delete", &format!("{address}/32"), "dev", "lo"]).output();
 }
 
 impl Server {
@@ -146,9 +163,10 @@ impl Server {
 
     pub fn start_with(extra_args: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
-        let extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+        let port = free_port();
+        let extra_args = with_cluster_dns(extra_args.iter().map(|s| s.to_string()).collect(), port);
         let ingress_ports = (free_port(), free_port());
-        let mut server = Self { dir, port: free_port(), extra_args, ingress_ports, child: None, node: None };
+        let mut server = Self { dir, port, extra_args, ingress_ports, child: None, node: None };
         server.launch();
         server
     }
@@ -167,6 +185,7 @@ impl Server {
         let mut args = node.args();
         args.extend(["--cluster-cidr".to_string(), format!("10.{}.0.0/16", 60 + port % 150)]);
         args.extend(extra_args.iter().map(|s| s.to_string()));
+        let args = with_cluster_dns(args, port);
         let ingress_ports = (free_port(), free_port());
         let mut server = Self { dir, port, extra_args: args, ingress_ports, child: None, node: Some(node) };
         server.launch();
@@ -219,7 +238,7 @@ impl Server {
             .stderr(file)
             .spawn()
             .expect("start onebin agent");
-        Agent { child: Some(child), node: Some(node), log, args }
+        Agent { child: Some(child), node: Some(node), log, args, dns_ip: self.dns_ip() }
     }
 
     pub fn node_name(&self) -> &str {
@@ -229,6 +248,12 @@ impl Server {
     /// The nftables table of the node's service proxy.
     pub fn proxy_table(&self) -> &str {
         self.node.as_ref().map(|n| n.proxy_table.as_str()).expect("a server started with start_node")
+    }
+
+    /// The cluster DNS address the cluster's nodes answer on.
+    pub fn dns_ip(&self) -> String {
+        let flag = self.extra_args.iter().position(|arg| arg == "--cluster-dns").expect("a --cluster-dns flag");
+        self.extra_args[flag + 1].clone()
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -456,6 +481,7 @@ impl Drop for Server {
         self.kill9();
         if let Some(node) = self.node.take() {
             node.cleanup();
+            remove_cluster_dns(&self.dns_ip());
         }
     }
 }

@@ -45,6 +45,8 @@ pub struct Kubelet {
     pub events: EventRecorder,
     pub cluster_dns: IpAddr,
     pub cluster_domain: String,
+    /// The node's resolv.conf (host search domains, and `dnsPolicy: Default`).
+    pub resolv_conf: PathBuf,
     /// Where container logs go: `<logs>/<namespace>_<name>_<uid>/<container>/<attempt>.log`.
     pub logs_dir: PathBuf,
     /// The run dir of the runtime (sandboxes' shared files live under it).
@@ -63,6 +65,7 @@ impl Kubelet {
         network: Arc<PodNetwork>,
         cluster_dns: IpAddr,
         cluster_domain: String,
+        resolv_conf: PathBuf,
         run_dir: PathBuf,
     ) -> Arc<Self> {
         let agent_dir = crate::agent::agent_dir(&node.data_dir);
@@ -83,6 +86,7 @@ impl Kubelet {
             network,
             cluster_dns,
             cluster_domain,
+            resolv_conf,
             run_dir,
             services,
             workers: Mutex::default(),
@@ -179,11 +183,15 @@ impl Kubelet {
     /// The pod's resolv.conf, by its dnsPolicy.
     pub fn dns_config(&self, pod: &Pod) -> DnsConfig {
         let spec = pod.spec.as_ref();
-        let host = ResolvConf::parse(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default());
+        let host = ResolvConf::parse(&std::fs::read_to_string(&self.resolv_conf).unwrap_or_default());
         let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let host_network = spec.and_then(|s| s.host_network).unwrap_or(false);
         let mut conf = match spec.and_then(|s| s.dns_policy.as_deref()).unwrap_or("ClusterFirst") {
             "Default" => host,
             "None" => ResolvConf::default(),
+            // As the kubelet: host-network pods use cluster DNS only when they ask for it
+            // with ClusterFirstWithHostNet.
+            "ClusterFirst" if host_network => host,
             _ => ResolvConf::cluster_first(namespace, &self.cluster_domain, self.cluster_dns, &host),
         };
         if let Some(extra) = spec.and_then(|s| s.dns_config.as_ref()) {

@@ -92,6 +92,9 @@ fn endpoints_subsets(backends: &[Backend]) -> Value {
         if !b.node.is_empty() {
             address["nodeName"] = json!(b.node);
         }
+        if let Some(hostname) = &b.hostname {
+            address["hostname"] = json!(hostname);
+        }
         if b.ready {
             group.0.push(address)
         } else {
@@ -172,6 +175,9 @@ fn slice_endpoints(backends: &[Backend]) -> Vec<Value> {
             });
             if !b.node.is_empty() {
                 endpoint["nodeName"] = json!(b.node);
+            }
+            if let Some(hostname) = &b.hostname {
+                endpoint["hostname"] = json!(hostname);
             }
             endpoint
         })

@@ -17,6 +17,9 @@ pub struct Backend {
     pub node: String,
     pub ready: bool,
     pub terminating: bool,
+    /// The pod's hostname, published when its subdomain names the service (StatefulSet pods),
+    /// so that cluster DNS answers `<hostname>.<service>.<namespace>.svc.<domain>`.
+    pub hostname: Option<String>,
     /// (service port name, resolved target port, protocol), in service port order.
     pub ports: Vec<(String, i64, String)>,
 }
@@ -59,6 +62,13 @@ fn resolve_port(port: &Value, pod: &Value) -> Option<i64> {
     }
 }
 
+fn published_hostname(pod: &Value, service: &str) -> Option<String> {
+    let spec = pod.get("spec")?;
+    let subdomain = spec.get("subdomain").and_then(Value::as_str)?;
+    let hostname = spec.get("hostname").and_then(Value::as_str).filter(|h| !h.is_empty())?;
+    (subdomain == service).then(|| hostname.to_string())
+}
+
 /// The pods backing `service`, in a stable order (by IP).
 pub fn backends(service: &Value, pods: &[Arc<Value>]) -> Vec<Backend> {
     let Some(selector) = selector(service) else { return Vec::new() };
@@ -89,6 +99,7 @@ pub fn backends(service: &Value, pods: &[Arc<Value>]) -> Vec<Backend> {
             node: pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or_default().to_string(),
             ready: publish_not_ready || (pod_ready(pod) && !terminating),
             terminating,
+            hostname: published_hostname(pod, object::name(service)),
             ports: resolved,
         };
         found.insert((ip.to_string(), object::name(pod).to_string()), backend);
@@ -118,5 +129,18 @@ mod tests {
         assert_eq!((got[0].ip.as_str(), got[0].ready, got[0].ports[0].1), ("10.0.0.1", true, 8080));
         assert!(!got[1].ready);
         assert!(backends(&json!({"spec": {"ports": []}}), &[]).is_empty());
+    }
+
+    #[test]
+    fn hostnames_are_published_for_pods_whose_subdomain_is_the_service() {
+        let svc = json!({"metadata": {"name": "web", "namespace": "d"}, "spec": {"selector": {"app": "w"}}});
+        let pod = |name: &str, ip: &str, subdomain: &str| {
+            Arc::new(json!({"metadata": {"name": name, "namespace": "d", "labels": {"app": "w"}},
+            "spec": {"hostname": name, "subdomain": subdomain, "containers": []},
+            "status": {"podIP": ip, "phase": "Running"}}))
+        };
+        let got = backends(&svc, &[pod("web-0", "10.0.0.1", "web"), pod("web-1", "10.0.0.2", "other")]);
+        assert_eq!(got[0].hostname.as_deref(), Some("web-0"));
+        assert_eq!(got[1].hostname, None);
     }
 }
