@@ -14,15 +14,15 @@ use harness::{eventually, text, Cluster};
 const TAINT: &str = "--server-arg=--node-taint=node-role.kubernetes.io/control-plane:NoSchedule";
 const NODES: [&str; 4] = ["svc-server-0", "svc-agent-0", "svc-agent-1", "svc-agent-2"];
 /// How many requests each client sends through the cluster IP.
-const REQUESTS: usize = 16;
+const REQUESTS: usize = 30;
 
-/// Two busybox httpd backends answering with their host name (their pod's name), a cluster IP,
+/// Three busybox httpd backends answering with their host name (their pod's name), a cluster IP,
 /// a NodePort (port allocated by the API server) and a LoadBalancer service in front of them.
 const BACKENDS: &str = r#"apiVersion: apps/v1
 kind: Deployment
 metadata: {name: who}
 spec:
-  replicas: 2
+  replicas: 3
   selector: {matchLabels: {app: who}}
   template:
     metadata: {labels: {app: who}}
@@ -61,8 +61,10 @@ spec:
   ports: [{port: 18090, targetPort: 8080}]
 "#;
 
-/// A pod on `node` checking that `REQUESTS` fetches through the `who` service reach every one
-/// of `backends`, and that the `kubernetes` service reaches the API server. Its exit code says
+/// A pod on `node` checking, as the seeds do, that `nslookup who` gives the service's cluster
+/// IP and that `REQUESTS` fetches of `http://who/` (by name, through cluster DNS and the
+/// cluster IP) reach every one of `backends`, and that the `kubernetes` service reaches the
+/// API server. Its exit code says
 /// which check failed.
 fn client(node: &str, backends: &BTreeSet<String>) -> String {
     let backends = backends.iter().cloned().collect::<Vec<_>>().join(" ");
@@ -82,8 +84,9 @@ spec:
     - sh
     - -c
     - |
+      nslookup who | grep -q "Address: $WHO_SERVICE_HOST" || exit 4
       seen=""
-      for i in $(seq {REQUESTS}); do seen="$seen $(wget -q -T 3 -O - http://$WHO_SERVICE_HOST/)" || exit 1; done
+      for i in $(seq {REQUESTS}); do seen="$seen $(wget -q -T 3 -O - http://who/)" || exit 1; done
       for backend in {backends}; do echo "$seen" | grep -qw "$backend" || exit 2; done
       url=https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/version
       wget -q -T 3 -O - --no-check-certificate $url | grep -q gitVersion || exit 3
@@ -115,8 +118,8 @@ fn get(url: &str) -> Option<String> {
 fn services_work_from_every_node() {
     let cluster = Cluster::create("svc", 4, &[TAINT]);
     apply(&cluster, "who.yaml", BACKENDS);
-    eventually(Duration::from_secs(60), "two ready backends", || {
-        (jsonpath(&cluster, &["deployment", "who"], "{.status.readyReplicas}") == "2").then_some(())
+    eventually(Duration::from_secs(60), "three ready backends", || {
+        (jsonpath(&cluster, &["deployment", "who"], "{.status.readyReplicas}") == "3").then_some(())
     });
     let backends: BTreeSet<String> = jsonpath(&cluster, &["pods", "-l", "app=who"], "{.items[*].metadata.name}")
         .split_whitespace()
@@ -126,7 +129,9 @@ fn services_work_from_every_node() {
         .split_whitespace()
         .map(str::to_string)
         .collect();
-    assert_eq!(hosting.len(), 2, "the backends should run on two agents: {hosting:?}");
+    // Spread over the agents (a node that turned Ready a moment before the burst may be
+    // missed by the first placements, as upstream's scheduler would); none on the tainted server.
+    assert!(hosting.len() >= 2 && !hosting.contains(NODES[0]), "backends on {hosting:?}");
 
     // A pod on every node reaches both backends through the cluster IP, and the API server
     // through the `kubernetes` service.
@@ -138,7 +143,8 @@ fn services_work_from_every_node() {
         eventually(Duration::from_secs(60), &format!("{pod} to finish"), || {
             let phase = jsonpath(&cluster, &["pod", &pod], "{.status.phase}");
             let code = jsonpath(&cluster, &["pod", &pod], "{.status.containerStatuses[0].state.terminated.exitCode}");
-            // 1: the cluster IP failed, 2: a backend never answered, 3: no API server.
+            // 1: the cluster IP failed, 2: a backend never answered, 3: no API server,
+            // 4: the name did not resolve to the cluster IP.
             assert_ne!(phase, "Failed", "{pod} failed with exit code {code}");
             (phase == "Succeeded").then_some(())
         });
