@@ -209,7 +209,9 @@ fn get_in_every_output_format_with_selectors() {
         assert!(ns.contains(name), "{ns}");
     }
     let paged = server.kubectl_ok(&["get", "services", "-A", "--chunk-size=1", "-o", "name"]);
-    assert_eq!(paged.lines().count(), 2, "{paged}");
+    // hostname-service, kubernetes, and the ingress controller's onebin-ingress.
+    assert_eq!(paged.lines().count(), 3, "{paged}");
+    assert!(paged.contains("service/onebin-ingress"), "{paged}");
 }
 
 #[test]

@@ -181,6 +181,14 @@ impl LogStreamer {
                 continue;
             }
             if self.rotated().await {
+                // Lines written to the old file between our last read and the rotation.
+                let mut rest = Vec::new();
+                if self.file.read_to_end(&mut rest).await.is_ok() {
+                    let lines = self.lines.push(&rest);
+                    if !self.send(lines, &out).await {
+                        return;
+                    }
+                }
                 match tokio::fs::File::open(&self.path).await {
                     Ok(file) => self.file = file,
                     Err(_) => return,
