@@ -16,7 +16,10 @@ use crate::server::registry::options::{ListOptions, WatchOptions};
 use crate::server::registry::{object, Registry, WatchEvent};
 
 /// Notifications buffered per subscriber; a subscriber that falls further behind resyncs.
-const CHANGE_BUFFER: usize = 16 * 1024;
+/// The channel keeps its last this-many changes (each holding an object and its previous
+/// version) alive whether read or not, so the bound is also a memory bound: at 16 Ki, a busy
+/// pod informer kept ~150 MB of superseded pods at 10,000 pods.
+const CHANGE_BUFFER: usize = 2 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
