@@ -2,6 +2,7 @@
 //! objects entering and leaving a selector reported as ADDED and DELETED, and periodic
 //! bookmarks.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{BoxStream, StreamExt};
@@ -11,7 +12,7 @@ use super::catalog::ResourceType;
 use super::options::{ListOptions, WatchOptions};
 use super::{collection_prefix, decode_at, store_error, Registry};
 use crate::server::api_error::ApiError;
-use crate::server::store::{Event, EventType, StoreError};
+use crate::server::store::{Decoded, Event, EventType, StoreError};
 
 /// How often an idle watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
@@ -83,25 +84,33 @@ impl Filter {
 
     /// The event a watcher sees for a store event, if any.
     fn translate(&self, event: &Event) -> Result<Option<WatchEvent>, ApiError> {
-        let obj = decode_at(&event.value, event.revision)?;
-        let now = self.matches(&obj);
+        let decoded = decoded(event)?;
+        let now = self.matches(&decoded.value);
+        let obj = || (*decoded.value).clone();
         Ok(match event.event_type {
-            EventType::Added => now.then(|| WatchEvent::Added(obj)),
-            EventType::Deleted => now.then(|| WatchEvent::Deleted(obj)),
+            EventType::Added => now.then(|| WatchEvent::Added(obj())),
+            EventType::Deleted => now.then(|| WatchEvent::Deleted(obj())),
             EventType::Modified => {
-                let before = match &event.prev_value {
-                    Some(prev) => self.matches(&decode_at(prev, event.revision)?),
-                    None => now,
-                };
+                let before = decoded.prev.as_ref().map_or(now, |prev| self.matches(prev));
                 match (before, now) {
-                    (true, true) => Some(WatchEvent::Modified(obj)),
-                    (false, true) => Some(WatchEvent::Added(obj)),
-                    (true, false) => Some(WatchEvent::Deleted(obj)),
+                    (true, true) => Some(WatchEvent::Modified(obj())),
+                    (false, true) => Some(WatchEvent::Added(obj())),
+                    (true, false) => Some(WatchEvent::Deleted(obj())),
                     (false, false) => None,
                 }
             }
         })
     }
+}
+
+/// The event's objects, decoded once for all the watchers sharing it.
+fn decoded(event: &Event) -> Result<&Decoded, ApiError> {
+    if let Some(decoded) = event.decoded.get() {
+        return Ok(decoded);
+    }
+    let value = Arc::new(decode_at(&event.value, event.revision)?);
+    let prev = event.prev_value.as_ref().map(|prev| decode_at(prev, event.revision)).transpose()?.map(Arc::new);
+    Ok(event.decoded.get_or_init(|| Decoded { value, prev }))
 }
 
 struct State {

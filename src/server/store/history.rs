@@ -44,7 +44,14 @@ fn decode_event(revision: Revision, raw: &[u8]) -> Result<Event> {
     let (key, rest) = split_sized(rest).ok_or_else(corrupt)?;
     let (value, prev) = split_sized(rest).ok_or_else(corrupt)?;
     let prev_value = (event_type == EventType::Modified).then(|| prev.into());
-    Ok(Event { revision, event_type, key: String::from_utf8_lossy(key).into_owned(), value: value.into(), prev_value })
+    Ok(Event {
+        revision,
+        event_type,
+        key: String::from_utf8_lossy(key).into_owned(),
+        value: value.into(),
+        prev_value,
+        decoded: Default::default(),
+    })
 }
 
 /// Splits a 4-byte length-prefixed field off the front of `raw`.

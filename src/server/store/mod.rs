@@ -49,6 +49,16 @@ pub struct Event {
     pub value: Arc<[u8]>,
     /// For `Modified`, the value it replaced (selector watches need to see objects leave).
     pub prev_value: Option<Arc<[u8]>>,
+    /// The values decoded, filled by the first watcher that needs them: every live watcher
+    /// shares one `Event`, and decoding per watcher cost more than all else at 100 watches.
+    pub decoded: std::sync::OnceLock<Decoded>,
+}
+
+/// An event's value and previous value as JSON.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub value: Arc<serde_json::Value>,
+    pub prev: Option<Arc<serde_json::Value>>,
 }
 
 /// One page of a list.

@@ -105,7 +105,14 @@ impl SledStore {
                 (Some(prev), None) => (EventType::Deleted, prev.value.to_vec(), None, None),
                 (None, None) => return Err(StoreError::NotFound),
             };
-            let event = Event { revision, event_type, key: key.to_string(), value: event_value.into(), prev_value };
+            let event = Event {
+                revision,
+                event_type,
+                key: key.to_string(),
+                value: event_value.into(),
+                prev_value,
+                decoded: Default::default(),
+            };
             let mut batch = sled::Batch::default();
             match stored {
                 Some((create_revision, value)) => {
