@@ -1,0 +1,115 @@
+//! onebin-bench: runs the benchmarks of issue 7, each side by side with its peer where one
+//! can be had, and rewrites bench/RESULTS.md. `bench/run` builds and starts it.
+
+mod benches;
+mod capability;
+mod debian;
+mod etcd;
+mod http;
+mod kubeconfig;
+mod load;
+mod machine;
+mod process;
+mod report;
+mod server;
+mod stats;
+mod tls;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::Parser;
+
+use benches::{Bench, Ctx};
+use capability::Capabilities;
+
+#[derive(Parser)]
+#[command(about = "Measures onebin against its peers and rewrites the results file")]
+struct Args {
+    /// Only the core set (or the named benchmarks), with fewer and shorter rounds: under five minutes.
+    #[arg(long)]
+    quick: bool,
+    /// List the benchmarks and exit.
+    #[arg(long)]
+    list: bool,
+    /// The onebin binary to measure (a release build).
+    #[arg(long, default_value = "target/release/onebin")]
+    onebin: PathBuf,
+    /// The results file; sections of benchmarks not run this time are kept.
+    #[arg(long, default_value = "bench/RESULTS.md")]
+    results: PathBuf,
+    /// Where servers' data dirs go: a disk, not tmpfs, so fsync costs what it costs.
+    #[arg(long, default_value = "/var/tmp")]
+    work_dir: PathBuf,
+    /// Benchmarks to run (default: all of them, or the core set with --quick).
+    names: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("onebin-bench: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the selected benchmarks; `Ok(false)` when one of them failed.
+async fn run(args: Args) -> Result<bool> {
+    if args.list {
+        for bench in benches::ALL {
+            let set = if bench.core { "core" } else { "full" };
+            println!("{:<16} {set:<5} {}", bench.name, bench.title);
+        }
+        return Ok(true);
+    }
+    let selected = select(&args)?;
+    if !args.onebin.is_file() {
+        bail!("{} does not exist: build it with cargo build --release", args.onebin.display());
+    }
+    let machine = machine::Machine::describe();
+    eprintln!("machine: {machine}");
+    let ctx = Ctx {
+        onebin: std::fs::canonicalize(&args.onebin)?,
+        work_dir: args.work_dir.clone(),
+        quick: args.quick,
+        capabilities: Capabilities::probe(&args.onebin),
+        machine: machine.to_string(),
+    };
+    let order: Vec<&str> = benches::ALL.iter().map(|b| b.name).collect();
+    let mut all_ok = true;
+    for bench in selected {
+        eprintln!("== {}: {}", bench.name, bench.title);
+        let section = match benches::run(bench, &ctx).await {
+            Ok(section) => section,
+            Err(err) => {
+                eprintln!("{}: failed: {err:#}", bench.name);
+                all_ok = false;
+                benches::failed(bench, &ctx, &err)
+            }
+        };
+        // Written after each benchmark, so an interrupted run keeps what it measured.
+        report::write(&args.results, &order, std::slice::from_ref(&section))?;
+    }
+    eprintln!("results written to {}", args.results.display());
+    Ok(all_ok)
+}
+
+fn select(args: &Args) -> Result<Vec<&'static Bench>> {
+    if args.names.is_empty() {
+        return Ok(benches::ALL.iter().filter(|b| b.core || !args.quick).collect());
+    }
+    args.names
+        .iter()
+        .map(|name| {
+            benches::find(name).ok_or_else(|| {
+                let known: Vec<&str> = benches::ALL.iter().map(|b| b.name).collect();
+                anyhow::anyhow!("no benchmark named {name:?}; there are: {}", known.join(", "))
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,164 @@
+//! A real `onebin server` on a fresh data dir and free ports, stopped when dropped.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use hyper::{Method, StatusCode};
+
+use crate::http::{Endpoint, Protocol};
+use crate::process;
+
+pub const NODE_NAME: &str = "bench-node";
+
+pub struct Server {
+    dir: tempfile::TempDir,
+    child: Child,
+    /// When the process was spawned: the zero of every start-up timing.
+    pub spawned: Instant,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts `onebin server`, with its embedded node agent if `agent`, without waiting for it.
+    pub fn spawn(onebin: &Path, work_dir: &Path, agent: bool) -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("onebin-bench-")
+            .tempdir_in(work_dir)
+            .with_context(|| format!("creating a data dir under {}", work_dir.display()))?;
+        let port = free_port()?;
+        // An empty config file of our own, so a machine-wide /etc/onebin/config.yaml cannot leak in.
+        let config = dir.path().join("config.yaml");
+        std::fs::write(&config, "")?;
+        let log = std::fs::File::create(dir.path().join("server.log"))?;
+        let mut command = Command::new(onebin);
+        command
+            .args(["server", "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--log", "warn"])
+            .arg("--https-listen-port")
+            .arg(port.to_string())
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .arg("--write-kubeconfig")
+            .arg(dir.path().join("kubeconfig"))
+            .arg("--config")
+            .arg(&config);
+        if agent {
+            command
+                .args(["--node-name", NODE_NAME, "--node-ip", "127.0.0.1"])
+                .arg("--kubelet-port")
+                .arg(free_port()?.to_string())
+                .arg("--run-dir")
+                .arg(dir.path().join("run"));
+        } else {
+            command.arg("--disable-agent");
+        }
+        command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).env_remove("KUBECONFIG");
+        let spawned = Instant::now();
+        let child = command.spawn().with_context(|| format!("starting {}", onebin.display()))?;
+        Ok(Self { dir, child, spawned, port })
+    }
+
+    /// Starts a server and waits until it is ready.
+    pub async fn start(onebin: &Path, work_dir: &Path, agent: bool) -> Result<Self> {
+        let mut server = Self::spawn(onebin, work_dir, agent)?;
+        server.wait_ready(Duration::from_secs(60)).await?;
+        Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    /// The API server, authenticated as the admin of the kubeconfig it wrote.
+    pub fn admin(&self) -> Result<Endpoint> {
+        crate::kubeconfig::admin_endpoint(&self.kubeconfig())
+    }
+
+    /// Polls `/readyz` until it answers 200; returns the time since spawn.
+    pub async fn wait_ready(&mut self, timeout: Duration) -> Result<Duration> {
+        let probe = Endpoint::probe(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)));
+        loop {
+            self.fail_if_exited()?;
+            if let Ok(mut conn) = probe.connect(Protocol::Http1).await {
+                // Keep the connection: later probes cost no handshake.
+                while let Ok((status, _)) = conn.call(probe.request(Method::GET, "/readyz", None)).await {
+                    if status == StatusCode::OK {
+                        return Ok(self.spawned.elapsed());
+                    }
+                    self.check_deadline(timeout, "/readyz")?;
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+            self.check_deadline(timeout, "/readyz")?;
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Polls this server's node until its Ready condition is True; returns the time since spawn.
+    pub async fn wait_node_ready(&mut self, timeout: Duration) -> Result<Duration> {
+        let admin = self.admin()?;
+        let mut conn = admin.connect(Protocol::Http2).await?;
+        let path = format!("/api/v1/nodes/{NODE_NAME}");
+        loop {
+            self.fail_if_exited()?;
+            let (status, body) = conn.call(admin.request(Method::GET, &path, None)).await?;
+            if status == StatusCode::OK && node_is_ready(&body) {
+                return Ok(self.spawned.elapsed());
+            }
+            self.check_deadline(timeout, "node Ready")?;
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The server's memory now.
+    pub fn memory(&self) -> Result<process::Memory> {
+        process::Memory::of(self.pid())
+    }
+
+    fn fail_if_exited(&mut self) -> Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!("onebin server exited early ({status}); its log ends with:\n{}", self.log_tail());
+        }
+        Ok(())
+    }
+
+    fn check_deadline(&self, timeout: Duration, what: &str) -> Result<()> {
+        if self.spawned.elapsed() > timeout {
+            bail!("{what} not reached within {timeout:?}; the server log ends with:\n{}", self.log_tail());
+        }
+        Ok(())
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        process::terminate(&mut self.child);
+    }
+}
+
+/// Readiness is polled this often: the resolution of the start-up timings.
+const POLL: Duration = Duration::from_millis(5);
+
+fn node_is_ready(body: &[u8]) -> bool {
+    let Ok(node) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
+    node["status"]["conditions"]
+        .as_array()
+        .is_some_and(|conditions| conditions.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+}
+
+/// A TCP port nothing listens on right now.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
