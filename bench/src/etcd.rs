@@ -138,16 +138,21 @@ impl Pki {
         ca_params.distinguished_name.push(DnType::CommonName, "onebin-bench etcd CA");
         let ca = ca_params.self_signed(&ca_key)?.pem();
         let issuer = Issuer::new(ca_params, ca_key);
-        let leaf = |names: Vec<String>, cn: &str, usage: ExtendedKeyUsagePurpose| -> Result<(String, String)> {
+        let leaf = |names: Vec<String>, cn: &str, usages: Vec<ExtendedKeyUsagePurpose>| -> Result<(String, String)> {
             let key = KeyPair::generate()?;
             let mut params = CertificateParams::new(names)?;
             params.distinguished_name.push(DnType::CommonName, cn);
-            params.extended_key_usages = vec![usage];
+            params.extended_key_usages = usages;
             Ok((params.signed_by(&key, &issuer)?.pem(), key.serialize_pem()))
         };
-        let (server_cert, server_key) =
-            leaf(vec!["127.0.0.1".into(), "localhost".into()], "etcd", ExtendedKeyUsagePurpose::ServerAuth)?;
-        let (client_cert, client_key) = leaf(vec![], "bench", ExtendedKeyUsagePurpose::ClientAuth)?;
+        // etcd's JSON gateway dials etcd's own gRPC port with the server certificate as its
+        // client certificate, so that certificate must be good for both.
+        let (server_cert, server_key) = leaf(
+            vec!["127.0.0.1".into(), "localhost".into()],
+            "etcd",
+            vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth],
+        )?;
+        let (client_cert, client_key) = leaf(vec![], "bench", vec![ExtendedKeyUsagePurpose::ClientAuth])?;
         Ok(Self { ca, server_cert, server_key, client_cert, client_key })
     }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use nix::unistd::{sysconf, Pid, SysconfVar};
 
 /// Resident memory of a process, from /proc/PID/status.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +32,22 @@ impl Memory {
     }
 }
 
+/// CPU time (user and system) process `pid` has used so far, from /proc/PID/stat.
+pub fn cpu_time(pid: u32) -> Result<Duration> {
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("reading process {pid}"))?;
+    // Fields after the command name, which is in parentheses and may hold spaces; utime and
+    // stime are fields 14 and 15 of the whole line.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+    let (Some(user), Some(system)) = (ticks(11), ticks(12)) else {
+        return Err(anyhow!("process {pid} has an unreadable /proc/PID/stat"));
+    };
+    let per_second = sysconf(SysconfVar::CLK_TCK).ok().flatten().filter(|&t| t > 0).unwrap_or(100) as f64;
+    Ok(Duration::from_secs_f64((user + system) as f64 / per_second))
+}
+
 /// Stops a child with SIGTERM, then SIGKILL if it has not exited after ten seconds.
 pub fn terminate(child: &mut Child) {
     if let Ok(Some(_)) = child.try_wait() {
@@ -47,4 +63,22 @@ pub fn terminate(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_its_own_memory_and_cpu() {
+        let memory = Memory::of(std::process::id()).unwrap();
+        assert!(memory.rss_kib > 0 && memory.hwm_kib >= memory.rss_kib, "{memory:?}");
+        // Spinning must show up as CPU time within a few seconds, even on a busy machine.
+        let before = cpu_time(std::process::id()).unwrap();
+        let spin = Instant::now();
+        while cpu_time(std::process::id()).unwrap() <= before {
+            assert!(spin.elapsed() < Duration::from_secs(10), "no CPU time counted while spinning");
+        }
+        assert!(Memory::of(u32::MAX).is_err());
+    }
 }

@@ -33,7 +33,8 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     if !scale.is_empty() {
         section.notes.push(format!("For scale only (not peers, they do a fraction of the job): {}.", scale.join(", ")));
     }
-    section.notes.push(format!("Binary: {}.", ctx.onebin.display()));
+    let version = Command::new(&ctx.onebin).arg("--version").output().context("running onebin --version")?;
+    section.notes.push(format!("Measured: `{}`.", String::from_utf8_lossy(&version.stdout).trim()));
     Ok(section)
 }
 

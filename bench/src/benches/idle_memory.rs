@@ -65,11 +65,13 @@ async fn settle(pid: u32) -> Result<Memory> {
     }
 }
 
-fn memory_row(measure: &str, samples: &[Memory], limit_mib: f64) -> Row {
+/// A row of memory samples against a limit of `limit_mb` megabytes (10^6 bytes, as the issue says).
+fn memory_row(measure: &str, samples: &[Memory], limit_mb: f64) -> Row {
     let mib = |kib: u64| kib as f64 / 1024.0;
     let rss: Vec<f64> = samples.iter().map(|m| mib(m.rss_kib)).collect();
     let hwm: Vec<f64> = samples.iter().map(|m| mib(m.hwm_kib)).collect();
     let (Some(rss), Some(hwm)) = (median(&rss), median(&hwm)) else { return Row::not_measured(measure, "no samples") };
+    let limit_mib = limit_mb * 1e6 / (1024.0 * 1024.0);
     Row::new(measure, format!("VmRSS {rss:.1} MiB (VmHWM {hwm:.1} MiB)"))
-        .target(format!("VmRSS ≤ {limit_mib:.0} MiB"), rss <= limit_mib)
+        .target(format!("VmRSS ≤ {limit_mb:.0} MB ({limit_mib:.1} MiB)"), rss <= limit_mib)
 }

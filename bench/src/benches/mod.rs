@@ -70,9 +70,9 @@ enum Runner {
 }
 
 /// k3s is the peer the issue names for the control-plane benchmarks.
-const K3S_UNAVAILABLE: &str = "peer unavailable: k3s is not packaged in Debian and nothing can be downloaded \
-     on these machines (only package registries are reachable), so onebin's absolute numbers are checked \
-     against the issue's targets instead";
+const K3S_UNAVAILABLE: &str = "unavailable: k3s, the peer the issue names, is not packaged in Debian and nothing \
+     can be downloaded on these machines (only package registries are reachable), so onebin's absolute numbers are \
+     checked against the issue's targets instead";
 
 pub const ALL: &[Bench] = &[
     Bench {

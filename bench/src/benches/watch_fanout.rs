@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use super::objects::{config_map, create_namespace};
 use super::{Bench, Ctx, K3S_UNAVAILABLE};
 use crate::http::{Conn, Endpoint, Protocol};
-use crate::process::Memory;
+use crate::process::{cpu_time, Memory};
 use crate::report::{thousands, Row, Section};
 use crate::server::Server;
 use crate::stats::{median, Summary};
@@ -45,6 +45,10 @@ struct Outcome {
     idle: Memory,
     watching: Memory,
     after: Memory,
+    /// CPU used from burst start until every watcher is done: by the server, and by this
+    /// process (the watchers and the writer).
+    server_cpu: Duration,
+    client_cpu: Duration,
 }
 
 pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
@@ -59,7 +63,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     let duplicates: u64 = outcomes.iter().map(|o| o.duplicates).sum();
     section.rows.push(
         Row::new(
-            format!("watchers that received all {BURST} events (over {rounds} round(s))"),
+            format!("watchers that received all {} events (over {rounds} round(s))", thousands(BURST as f64)),
             format!(
                 "{} of {}, {duplicates} duplicate events",
                 thousands(complete as f64),
@@ -90,7 +94,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     let written: Vec<f64> = outcomes.iter().map(|o| o.written.as_secs_f64() * 1e3).collect();
     if let Some(ms) = median(&written) {
         section.rows.push(Row::new(
-            format!("burst written: {BURST} durable ConfigMap creates, {WRITERS} in flight"),
+            format!("burst written: {} durable ConfigMap creates, {WRITERS} in flight", thousands(BURST as f64)),
             format!("{ms:.0} ms ({}/s)", thousands(BURST as f64 / (ms / 1e3))),
         ));
     }
@@ -110,13 +114,21 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
             format!("{after:.1} MiB, peak {peak:.1} MiB (+{:.1} MiB over idle)", peak - idle),
         ));
     }
+    let seconds =
+        |f: fn(&Outcome) -> Duration| median(&outcomes.iter().map(|o| f(o).as_secs_f64()).collect::<Vec<_>>());
+    if let (Some(server), Some(client)) = (seconds(|o| o.server_cpu), seconds(|o| o.client_cpu)) {
+        section.rows.push(Row::new(
+            "CPU from burst start to the last delivery: server, and the watchers and writer",
+            format!("server {server:.1} s, watchers and writer {client:.1} s"),
+        ));
+    }
     for failure in outcomes.iter().filter_map(|o| o.first_failure.as_deref()) {
         section.notes.push(format!("A watcher failed: {failure}"));
     }
     section.notes.push(format!(
         "Watches: HTTP/2, {STREAMS_PER_CONNECTION} per connection, from the resourceVersion of a list taken \
-         before the burst, so a watch established late still owes every event. The {WATCHERS} watchers parse \
-         every event on the same cores as the server, so the delivery time includes their own work."
+         before the burst, so a watch established late still owes every event. The watchers parse every \
+         event on the same cores as the server, so the delivery time includes their own work (see the CPU row)."
     ));
     Ok(section)
 }
@@ -157,6 +169,7 @@ async fn one_round(ctx: &Ctx) -> Result<Outcome> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let watching = server.memory()?;
 
+    let cpu_before = (cpu_time(server.pid())?, cpu_time(std::process::id())?);
     let burst_start = Instant::now();
     write_burst(&api, &collection).await?;
     let written = burst_start.elapsed();
@@ -181,9 +194,23 @@ async fn one_round(ctx: &Ctx) -> Result<Outcome> {
             }
         }
     }
+    let (server_cpu, client_cpu) =
+        (cpu_time(server.pid())? - cpu_before.0, cpu_time(std::process::id())? - cpu_before.1);
     let after = server.memory()?;
     let all_delivered = (complete == WATCHERS).then(|| last.map(|t| t.duration_since(burst_start))).flatten();
-    Ok(Outcome { all_delivered, per_watcher_ms, written, complete, duplicates, first_failure, idle, watching, after })
+    Ok(Outcome {
+        all_delivered,
+        per_watcher_ms,
+        written,
+        complete,
+        duplicates,
+        first_failure,
+        idle,
+        watching,
+        after,
+        server_cpu,
+        client_cpu,
+    })
 }
 
 /// Creates the burst's ConfigMaps, `WRITERS` at a time over one connection.
