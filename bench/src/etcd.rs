@@ -22,7 +22,7 @@ use crate::server::free_port;
 pub const PACKAGE: &str = "etcd-server";
 
 pub struct Etcd {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     child: Child,
     pub endpoint: Endpoint,
     pub version: String,
@@ -67,7 +67,7 @@ impl Etcd {
             pki.client_cert.as_bytes(),
             pki.client_key.as_bytes(),
         )?;
-        let mut etcd = Self { _dir: dir, child, endpoint, version: version()? };
+        let mut etcd = Self { dir, child, endpoint, version: version()? };
         etcd.wait_healthy(Duration::from_secs(30)).await?;
         Ok(etcd)
     }
@@ -75,19 +75,31 @@ impl Etcd {
     async fn wait_healthy(&mut self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("etcd exited early ({status})");
-            }
+            self.fail_if_exited()?;
             if let Ok(mut conn) = self.endpoint.connect(Protocol::Http1).await {
                 if let Ok((StatusCode::OK, _)) = conn.call(self.endpoint.request(Method::GET, "/health", None)).await {
                     return Ok(());
                 }
             }
             if Instant::now() > deadline {
-                bail!("etcd not healthy within {timeout:?}");
+                bail!("etcd not healthy within {timeout:?}; its log ends with:\n{}", self.log_tail());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+impl Etcd {
+    /// An error carrying the end of etcd's log if it has exited.
+    pub fn fail_if_exited(&mut self) -> Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!("etcd exited ({status}); its log ends with:\n{}", self.log_tail());
+        }
+        Ok(())
+    }
+
+    fn log_tail(&self) -> String {
+        crate::process::log_tail(&self.dir.path().join("etcd.log"))
     }
 }
 

@@ -48,6 +48,13 @@ pub fn cpu_time(pid: u32) -> Result<Duration> {
     Ok(Duration::from_secs_f64((user + system) as f64 / per_second))
 }
 
+/// The last lines of a child's log file, for error messages.
+pub fn log_tail(path: &std::path::Path) -> String {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
 /// Stops a child with SIGTERM, then SIGKILL if it has not exited after ten seconds.
 pub fn terminate(child: &mut Child) {
     if let Ok(Some(_)) = child.try_wait() {

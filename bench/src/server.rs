@@ -121,7 +121,8 @@ impl Server {
         process::Memory::of(self.pid())
     }
 
-    fn fail_if_exited(&mut self) -> Result<()> {
+    /// An error carrying the end of the server's log if it has exited.
+    pub fn fail_if_exited(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
             bail!("onebin server exited early ({status}); its log ends with:\n{}", self.log_tail());
         }
@@ -136,9 +137,7 @@ impl Server {
     }
 
     fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        process::log_tail(&self.dir.path().join("server.log"))
     }
 }
 

@@ -44,7 +44,7 @@ const CASES: [Case; 4] = [
 ];
 
 pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
-    let server = Server::start(&ctx.onebin, &ctx.work_dir, false).await?;
+    let mut server = Server::start(&ctx.onebin, &ctx.work_dir, false).await?;
     let api = server.admin()?;
     let mut conn = api.connect(Protocol::Http2).await?;
     create_namespace(&mut conn, &api, NAMESPACE).await?;
@@ -53,7 +53,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     // The object as stored (defaults, uid, managed fields): etcd gets the same bytes to keep.
     let stored = conn.expect(api.request(Method::GET, &format!("{pods}/{GET_NAME}"), None), StatusCode::OK).await?;
 
-    let peer = start_peer(ctx, &stored).await;
+    let mut peer = start_peer(ctx, &stored).await;
     let mut section = ctx.section(
         bench,
         match &peer {
@@ -88,11 +88,22 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
         for round in 0..=rounds {
             let spec = if round == 0 { warm_up } else { spec };
             let tag = format!("{}-r{round}", short(case.protocol));
-            let mine = load::run(&api, spec, onebin_request(&api, case.operation, tag.clone()), expected(case)).await?;
-            let peer_result = match &peer {
+            let mine =
+                match load::run(&api, spec, onebin_request(&api, case.operation, tag.clone()), expected(case)).await {
+                    Ok(result) => result,
+                    Err(err) => {
+                        server.fail_if_exited()?;
+                        return Err(err.context("loading onebin"));
+                    }
+                };
+            let peer_result = match &mut peer {
                 Ok(etcd) => Some(
                     load::run(&etcd.endpoint, spec, etcd_request(etcd, case.operation, &tag, &stored), StatusCode::OK)
-                        .await,
+                        .await
+                        .map_err(|err| match etcd.fail_if_exited() {
+                            Err(died) => died,
+                            Ok(()) => err,
+                        }),
                 ),
                 Err(_) => None,
             };

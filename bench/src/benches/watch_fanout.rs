@@ -23,6 +23,8 @@ use crate::server::Server;
 use crate::stats::{median, Summary};
 
 const NAMESPACE: &str = "fanout";
+/// Where the same burst is written once before the watches open, for comparison.
+const BASELINE_NAMESPACE: &str = "unwatched";
 const WATCHERS: usize = 1000;
 const BURST: usize = 1000;
 /// Watches per HTTP/2 connection, below the server's limit on concurrent streams.
@@ -39,6 +41,8 @@ struct Outcome {
     per_watcher_ms: Vec<f64>,
     /// Burst start → the last create acknowledged.
     written: Duration,
+    /// The same burst written into another namespace before any watch was opened.
+    written_unwatched: Duration,
     complete: usize,
     duplicates: u64,
     first_failure: Option<String>,
@@ -91,11 +95,17 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
             format!("p50 {:.0} ms, p99 {:.0} ms", s.median, s.p99),
         ));
     }
-    let written: Vec<f64> = outcomes.iter().map(|o| o.written.as_secs_f64() * 1e3).collect();
-    if let Some(ms) = median(&written) {
+    let ms =
+        |f: fn(&Outcome) -> Duration| median(&outcomes.iter().map(|o| f(o).as_secs_f64() * 1e3).collect::<Vec<_>>());
+    if let (Some(watched), Some(unwatched)) = (ms(|o| o.written), ms(|o| o.written_unwatched)) {
+        let rate = |ms: f64| thousands(BURST as f64 / (ms / 1e3));
         section.rows.push(Row::new(
             format!("burst written: {} durable ConfigMap creates, {WRITERS} in flight", thousands(BURST as f64)),
-            format!("{ms:.0} ms ({}/s)", thousands(BURST as f64 / (ms / 1e3))),
+            format!(
+                "{watched:.0} ms ({}/s) while watched; {unwatched:.0} ms ({}/s) with no watch open",
+                rate(watched),
+                rate(unwatched)
+            ),
         ));
     }
     let mib = |f: fn(&Outcome) -> u64| median(&outcomes.iter().map(|o| f(o) as f64 / 1024.0).collect::<Vec<_>>());
@@ -138,6 +148,10 @@ async fn one_round(ctx: &Ctx) -> Result<Outcome> {
     let api = server.admin()?;
     let mut conn = api.connect(Protocol::Http2).await?;
     create_namespace(&mut conn, &api, NAMESPACE).await?;
+    create_namespace(&mut conn, &api, BASELINE_NAMESPACE).await?;
+    let unwatched_start = Instant::now();
+    write_burst(&api, BASELINE_NAMESPACE).await?;
+    let written_unwatched = unwatched_start.elapsed();
     let collection = format!("/api/v1/namespaces/{NAMESPACE}/configmaps");
     let list = conn.expect(api.request(Method::GET, &collection, None), StatusCode::OK).await?;
     let version = serde_json::from_slice::<serde_json::Value>(&list)?["metadata"]["resourceVersion"]
@@ -171,7 +185,7 @@ async fn one_round(ctx: &Ctx) -> Result<Outcome> {
 
     let cpu_before = (cpu_time(server.pid())?, cpu_time(std::process::id())?);
     let burst_start = Instant::now();
-    write_burst(&api, &collection).await?;
+    write_burst(&api, NAMESPACE).await?;
     let written = burst_start.elapsed();
 
     let (mut per_watcher_ms, mut complete, mut duplicates, mut first_failure, mut last) =
@@ -202,6 +216,7 @@ async fn one_round(ctx: &Ctx) -> Result<Outcome> {
         all_delivered,
         per_watcher_ms,
         written,
+        written_unwatched,
         complete,
         duplicates,
         first_failure,
@@ -213,8 +228,9 @@ async fn one_round(ctx: &Ctx) -> Result<Outcome> {
     })
 }
 
-/// Creates the burst's ConfigMaps, `WRITERS` at a time over one connection.
-async fn write_burst(api: &Endpoint, collection: &str) -> Result<()> {
+/// Creates the burst's ConfigMaps in `namespace`, `WRITERS` at a time over one connection.
+async fn write_burst(api: &Endpoint, namespace: &'static str) -> Result<()> {
+    let collection = format!("/api/v1/namespaces/{namespace}/configmaps");
     let conn = api.connect(Protocol::Http2).await?;
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let writers: Vec<JoinHandle<Result<()>>> = (0..WRITERS)
@@ -227,7 +243,7 @@ async fn write_burst(api: &Endpoint, collection: &str) -> Result<()> {
                     if i >= BURST {
                         return Ok(());
                     }
-                    let body = config_map(NAMESPACE, &format!("{PREFIX}{i}"));
+                    let body = config_map(namespace, &format!("{PREFIX}{i}"));
                     conn.expect(api.request(Method::POST, &collection, Some(body)), StatusCode::CREATED).await?;
                 }
             })
