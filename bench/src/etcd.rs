@@ -43,7 +43,8 @@ impl Etcd {
         let client_url = format!("https://127.0.0.1:{client_port}");
         let peer_url = format!("http://127.0.0.1:{peer_port}");
         let log = std::fs::File::create(dir.path().join("etcd.log"))?;
-        let child = Command::new("etcd")
+        let mut command = Command::new("etcd");
+        command
             .args(["--name", "bench", "--log-level", "warn", "--logger", "zap", "--client-cert-auth"])
             .arg("--data-dir")
             .arg(dir.path().join("data"))
@@ -58,9 +59,9 @@ impl Etcd {
             .arg(&key)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting etcd")?;
+            .stderr(log);
+        process::die_with_parent(&mut command);
+        let child = command.spawn().context("starting etcd")?;
         let endpoint = Endpoint::with_client_cert(
             SocketAddr::from((Ipv4Addr::LOCALHOST, client_port)),
             pki.ca.as_bytes(),

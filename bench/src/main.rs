@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::Parser;
+use tokio::signal::unix::{signal, SignalKind};
 
 use benches::{Bench, Ctx};
 use capability::Capabilities;
@@ -48,14 +49,30 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(Args::parse()).await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(err) => {
-            eprintln!("onebin-bench: {err:#}");
-            ExitCode::from(2)
-        }
+    let args = Args::parse();
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        eprintln!("onebin-bench: cannot handle SIGTERM");
+        return ExitCode::from(2);
+    };
+    // On a signal the run is dropped where it stands: servers are stopped and their data dirs
+    // removed by their destructors.
+    tokio::select! {
+        outcome = run(args) => match outcome {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(err) => {
+                eprintln!("onebin-bench: {err:#}");
+                ExitCode::from(2)
+            }
+        },
+        _ = tokio::signal::ctrl_c() => interrupted("SIGINT"),
+        _ = terminate.recv() => interrupted("SIGTERM"),
     }
+}
+
+fn interrupted(signal: &str) -> ExitCode {
+    eprintln!("onebin-bench: stopped by {signal}; the results file keeps the benchmarks that finished");
+    ExitCode::from(130)
 }
 
 /// Runs the selected benchmarks; `Ok(false)` when one of them failed.

@@ -1,6 +1,7 @@
 //! Child processes the benchmarks start: their memory, and stopping them.
 
-use std::process::Child;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
@@ -53,6 +54,15 @@ pub fn log_tail(path: &std::path::Path) -> String {
     let log = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Makes the child started by `command` get SIGTERM when this process dies, so a benchmark
+/// killed halfway leaves no server behind.
+pub fn die_with_parent(command: &mut Command) {
+    // SAFETY: prctl is async-signal-safe and touches no memory shared with the parent.
+    unsafe {
+        command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(std::io::Error::from));
+    }
 }
 
 /// Stops a child with SIGTERM, then SIGKILL if it has not exited after ten seconds.

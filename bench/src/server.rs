@@ -55,6 +55,7 @@ impl Server {
             command.arg("--disable-agent");
         }
         command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).env_remove("KUBECONFIG");
+        process::die_with_parent(&mut command);
         let spawned = Instant::now();
         let child = command.spawn().with_context(|| format!("starting {}", onebin.display()))?;
         Ok(Self { dir, child, spawned, port })
@@ -121,12 +122,28 @@ impl Server {
         process::Memory::of(self.pid())
     }
 
-    /// An error carrying the end of the server's log if it has exited.
-    pub fn fail_if_exited(&mut self) -> Result<()> {
+    fn fail_if_exited(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
             bail!("onebin server exited early ({status}); its log ends with:\n{}", self.log_tail());
         }
         Ok(())
+    }
+
+    /// What became of the server after a request failed: whether it exits within two seconds,
+    /// and the end of its log either way.
+    pub async fn post_mortem(&mut self) -> String {
+        for _ in 0..40 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return format!("the server exited ({status}); its log ends with:\n{}", self.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let listening = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok();
+        format!(
+            "the server is still running and {} on its port; its log ends with:\n{}",
+            if listening { "accepting connections" } else { "NOT accepting connections" },
+            self.log_tail()
+        )
     }
 
     fn check_deadline(&self, timeout: Duration, what: &str) -> Result<()> {

@@ -91,10 +91,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
             let mine =
                 match load::run(&api, spec, onebin_request(&api, case.operation, tag.clone()), expected(case)).await {
                     Ok(result) => result,
-                    Err(err) => {
-                        server.fail_if_exited()?;
-                        return Err(err.context("loading onebin"));
-                    }
+                    Err(err) => return Err(err.context(format!("loading onebin; {}", server.post_mortem().await))),
                 };
             let peer_result = match &mut peer {
                 Ok(etcd) => Some(
