@@ -65,26 +65,42 @@ pub async fn run(
     expected: StatusCode,
 ) -> Result<LoadResult> {
     ensure!(spec.concurrency > 0 && spec.http2_connections > 0, "load needs at least one worker and connection");
+    // A connection that cannot be opened counts as a failed request, as a client would see it,
+    // and its worker sits the run out; only when none opens is the run impossible.
     let mut conns = Vec::with_capacity(spec.concurrency);
+    let mut failed_connects = Vec::new();
     match spec.protocol {
         Protocol::Http1 => {
             for _ in 0..spec.concurrency {
-                conns.push(endpoint.connect(Protocol::Http1).await?);
+                match endpoint.connect(Protocol::Http1).await {
+                    Ok(conn) => conns.push(conn),
+                    Err(err) => failed_connects.push(err),
+                }
             }
         }
         Protocol::Http2 => {
             let mut shared = Vec::with_capacity(spec.http2_connections);
             for _ in 0..spec.http2_connections {
-                shared.push(endpoint.connect(Protocol::Http2).await?);
+                match endpoint.connect(Protocol::Http2).await {
+                    Ok(conn) => shared.push(conn),
+                    Err(err) => failed_connects.push(err),
+                }
             }
-            for i in 0..spec.concurrency {
-                conns.push(shared[i % shared.len()].share().expect("HTTP/2 connections can be shared"));
+            if !shared.is_empty() {
+                for i in 0..spec.concurrency {
+                    conns.push(shared[i % shared.len()].share().expect("HTTP/2 connections can be shared"));
+                }
             }
         }
     }
+    if conns.is_empty() {
+        let first = failed_connects.into_iter().next().expect("no connection means a failed connect");
+        return Err(first.context(format!("no connection to {} could be opened", endpoint.addr)));
+    }
+    let first_connect_error = failed_connects.first().map(|err| format!("opening a connection: {err:#}"));
 
     let sequence = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(Mutex::new((0u64, None::<String>)));
+    let errors = Arc::new(Mutex::new((failed_connects.len() as u64, first_connect_error)));
     let started = Instant::now();
     let deadline = started + spec.duration;
     let workers: Vec<_> = conns
