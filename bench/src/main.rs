@@ -101,12 +101,23 @@ async fn run(args: Args) -> Result<bool> {
     let mut all_ok = true;
     for bench in selected {
         eprintln!("== {}: {}", bench.name, bench.title);
+        // One retry: on a shared machine, something outside the benchmark can disturb a run
+        // (a server of ours was once stopped by a stray SIGTERM). The retry is recorded.
         let section = match benches::run(bench, &ctx).await {
             Ok(section) => section,
-            Err(err) => {
-                eprintln!("{}: failed: {err:#}", bench.name);
-                all_ok = false;
-                benches::failed(bench, &ctx, &err)
+            Err(first) => {
+                eprintln!("{}: failed, retrying once: {first:#}", bench.name);
+                match benches::run(bench, &ctx).await {
+                    Ok(mut section) => {
+                        section.notes.push(format!("A first attempt failed and this is the retry: {first:#}"));
+                        section
+                    }
+                    Err(err) => {
+                        eprintln!("{}: failed again: {err:#}", bench.name);
+                        all_ok = false;
+                        benches::failed(bench, &ctx, &err)
+                    }
+                }
             }
         };
         // Written after each benchmark, so an interrupted run keeps what it measured.

@@ -99,7 +99,7 @@ impl Section {
             out.push('\n');
         }
         for note in &self.notes {
-            let _ = writeln!(out, "- {note}");
+            let _ = writeln!(out, "- {}", note.replace('\n', " / "));
         }
         if !self.notes.is_empty() {
             out.push('\n');

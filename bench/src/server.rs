@@ -134,7 +134,9 @@ impl Server {
     pub async fn post_mortem(&mut self) -> String {
         for _ in 0..40 {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return format!("the server exited ({status}); its log ends with:\n{}", self.log_tail());
+                // onebin exits 0 only on SIGTERM or SIGINT, which the benchmark had not sent.
+                let cause = if status.success() { ", stopped by a signal from outside the benchmark" } else { "" };
+                return format!("the server exited ({status}{cause}); its log ends with:\n{}", self.log_tail());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
