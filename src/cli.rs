@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config;
+use crate::runtime;
 use crate::server;
 
 #[derive(Parser, Debug)]
@@ -28,10 +29,15 @@ pub struct Cli {
 pub enum Command {
     /// Run the control plane (API server, controllers, scheduler, store) on this machine.
     Server(Box<ServerArgs>),
-    /// Print the join token of the server on this machine (agents pass it to --token).
+    /// Join a cluster as a node: run the kubelet, pod network and container runtime.
+    Agent(Box<AgentCommandArgs>),
+    /// Print the join token of the server on this machine (agents pass it to --token);
+    /// `onebin token rotate` replaces it.
     Token(TokenArgs),
     /// Print the admin kubeconfig of the server on this machine.
     Kubeconfig(KubeconfigArgs),
+    #[command(flatten)]
+    Node(runtime::cli::NodeCommand),
 }
 
 /// Flags shared by every subcommand that reads the local state.
@@ -130,12 +136,47 @@ pub struct AgentArgs {
     /// Directory for runtime state that does not survive a reboot (sockets, netns mounts).
     #[arg(long, env = "ONEBIN_RUN_DIR", default_value = "/run/onebin")]
     pub run_dir: std::path::PathBuf,
+    /// Parent cgroup of this node's pods.
+    #[arg(long, env = "ONEBIN_CGROUP_PARENT", default_value = crate::runtime::paths::DEFAULT_CGROUP_PARENT)]
+    pub cgroup_parent: String,
+    /// Name of the bridge pods attach to.
+    #[arg(long, env = "ONEBIN_BRIDGE", default_value = crate::net::cni::DEFAULT_BRIDGE)]
+    pub bridge: String,
+    /// How pod traffic crosses nodes: `vxlan`, or `none` when the nodes' pod subnets are
+    /// already routable (or there is one node).
+    #[arg(long, env = "ONEBIN_FLANNEL_BACKEND", default_value = "vxlan", value_parser = ["vxlan", "none"])]
+    pub flannel_backend: String,
+    /// Name of the VXLAN overlay device.
+    #[arg(long, env = "ONEBIN_VXLAN_DEVICE", default_value = crate::net::vxlan::DEFAULT_DEVICE)]
+    pub vxlan_device: String,
+    /// Interface whose address is the node IP and carries the overlay (default: the one with
+    /// the default route).
+    #[arg(long, env = "ONEBIN_FLANNEL_IFACE")]
+    pub flannel_iface: Option<String>,
     /// Most pods this node runs.
     #[arg(long, env = "ONEBIN_MAX_PODS", default_value_t = 110)]
     pub max_pods: u32,
 }
 
 impl AgentArgs {
+    /// The overlay device to run, unless the overlay is off.
+    pub fn overlay_device(&self) -> Option<String> {
+        (self.flannel_backend == "vxlan").then(|| self.vxlan_device.clone())
+    }
+
+    /// The node IP: --node-ip, else the first IPv4 address of --flannel-iface, else the
+    /// address of the default route's interface.
+    pub fn node_ip(&self) -> anyhow::Result<std::net::IpAddr> {
+        if let Some(ip) = self.node_ip {
+            return Ok(ip);
+        }
+        let Some(iface) = &self.flannel_iface else { return Ok(crate::host::default_route_ip()) };
+        nix::ifaddrs::getifaddrs()?
+            .filter(|a| &a.interface_name == iface)
+            .find_map(|a| a.address.and_then(|s| s.as_sockaddr_in().map(|v4| std::net::IpAddr::V4(v4.ip()))))
+            .ok_or_else(|| anyhow::anyhow!("--flannel-iface {iface}: the interface has no IPv4 address"))
+    }
+
     /// The node labels as a map; an entry without `=` is an error.
     pub fn labels(&self) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
         self.node_label
@@ -154,9 +195,49 @@ impl AgentArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct AgentCommandArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// URL of the server to join, e.g. https://10.0.0.1:6443.
+    #[arg(long = "server", visible_alias = "join", env = "ONEBIN_URL")]
+    pub server: String,
+    /// The server's join token (`onebin token` on the server prints it).
+    #[arg(long, env = "ONEBIN_TOKEN", conflicts_with = "token_file")]
+    pub token: Option<String>,
+    /// A file holding the join token.
+    #[arg(long, env = "ONEBIN_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+impl AgentCommandArgs {
+    /// The join token from --token or --token-file.
+    pub fn token(&self) -> anyhow::Result<String> {
+        match (&self.token, &self.token_file) {
+            (Some(token), _) => Ok(token.clone()),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|t| t.trim().to_string())
+                .map_err(|e| anyhow::anyhow!("reading --token-file {}: {e}", path.display())),
+            (None, None) => anyhow::bail!(
+                "a join token is required: pass --token (ONEBIN_TOKEN) or --token-file (ONEBIN_TOKEN_FILE)"
+            ),
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct TokenArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(subcommand)]
+    pub action: Option<TokenAction>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum TokenAction {
+    /// Replace the join token with a new random one (joined nodes keep working).
+    Rotate,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -166,6 +247,10 @@ pub struct KubeconfigArgs {
 }
 
 pub fn main() -> ExitCode {
+    // One per pod, so kept small: no config file, no full command tree.
+    if std::env::args_os().nth(1).is_some_and(|a| a == runtime::cli::SHIM_COMMAND) {
+        return runtime::cli::shim_main();
+    }
     let args = match config::args_with_config_file(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(err) => {
@@ -179,8 +264,16 @@ pub fn main() -> ExitCode {
             init_logging(&args.common.log);
             server::run(*args)
         }
-        Command::Token(args) => server::auth::token::print_token(&args.common.data_dir),
+        Command::Agent(args) => {
+            init_logging(&args.common.log);
+            crate::agent::run_joined(*args)
+        }
+        Command::Token(args) => match args.action {
+            None => server::auth::token::print_token(&args.common.data_dir),
+            Some(TokenAction::Rotate) => server::auth::token::rotate(&args.common.data_dir),
+        },
         Command::Kubeconfig(args) => server::auth::kubeconfig::print_admin(&args.common.data_dir),
+        Command::Node(command) => runtime::cli::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -191,7 +284,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(filter: &str) {
+pub fn init_logging(filter: &str) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;

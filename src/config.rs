@@ -13,12 +13,18 @@ use anyhow::{bail, Context, Result};
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/onebin/config.yaml";
 pub const DEFAULT_KUBECONFIG: &str = "/etc/onebin/onebin.yaml";
 
-/// Returns `args` with the config file's keys spliced in as flags after the subcommand.
+/// Returns `args` with the config file's keys spliced in as flags after the `server` or
+/// `agent` subcommand.
 pub fn args_with_config_file(args: Vec<OsString>) -> Result<Vec<OsString>> {
     let Some(subcommand_at) = args.iter().skip(1).position(|a| !a.to_string_lossy().starts_with('-')) else {
         return Ok(args);
     };
     let subcommand_at = subcommand_at + 1;
+    // Only the long-running roles read the file; node-local commands (`images`, `ps`, …)
+    // have other flags and must not trip over server settings.
+    if !matches!(args[subcommand_at].to_str(), Some("server" | "agent")) {
+        return Ok(args);
+    }
     let (path, explicit) = config_path(&args);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -37,6 +43,10 @@ pub fn args_with_config_file(args: Vec<OsString>) -> Result<Vec<OsString>> {
 fn config_path(args: &[OsString]) -> (PathBuf, bool) {
     let mut iter = args.iter().map(|a| a.to_string_lossy().into_owned());
     while let Some(arg) = iter.next() {
+        // Past `--` come a container's arguments (`onebin exec ID -- sh -c …`), not ours.
+        if arg == "--" {
+            break;
+        }
         if let Some(value) = arg.strip_prefix("--config=") {
             return (PathBuf::from(value), true);
         }
@@ -128,6 +138,18 @@ mod tests {
     fn command_line_flags_win_over_the_file() {
         let flags = file_flags("node-name: a\n", &os(&["onebin", "server", "--node-name=b"])).unwrap();
         assert!(flags.is_empty());
+    }
+
+    #[test]
+    fn only_server_and_agent_read_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.yaml");
+        std::fs::write(&file, "node-name: a\n").unwrap();
+        let config = format!("--config={}", file.display());
+        let server = args_with_config_file(os(&["onebin", "server", &config])).unwrap();
+        assert!(server.contains(&OsString::from("--node-name=a")));
+        let images = args_with_config_file(os(&["onebin", "images", "ls", &config])).unwrap();
+        assert!(!images.contains(&OsString::from("--node-name=a")));
     }
 
     #[test]

@@ -9,5 +9,6 @@ pub mod cli;
 pub mod config;
 pub mod host;
 pub mod net;
+pub mod runtime;
 pub mod server;
 pub mod version;

@@ -11,11 +11,15 @@ use serde_json::json;
 
 use crate::server::registry::object::now_rfc3339;
 
+/// What makes two events the same: (object uid, reason, message).
+type EventKey = (String, String, String);
+/// Where an event was posted and how often: (namespace, event name, count).
+type Posted = (String, String, i32);
+
 pub struct EventRecorder {
     client: kube::Client,
     node: String,
-    /// (object uid, reason, message) → (namespace, event name, count) of events posted.
-    posted: Mutex<HashMap<(String, String, String), (String, String, i32)>>,
+    posted: Mutex<HashMap<EventKey, Posted>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

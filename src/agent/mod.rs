@@ -3,8 +3,11 @@
 //! `kube` crate, even when embedded in the server process.
 
 pub mod events;
+pub mod https;
+pub mod join;
 pub mod kubelet;
 pub mod node;
+pub mod overlay;
 pub mod quantity;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,15 @@ pub struct AgentConfig {
     /// Kubeconfig with this node's identity (`system:node:<name>`).
     pub kubeconfig: PathBuf,
     pub run_dir: PathBuf,
+    pub cluster_cidr: ipnet::Ipv4Net,
+    pub cluster_dns: std::net::IpAddr,
+    pub cluster_domain: String,
+    /// Parent cgroup of this node's pods (several nodes on one machine need their own).
+    pub cgroup_parent: String,
+    /// Name of the pod bridge.
+    pub bridge: String,
+    /// Name of the VXLAN device, or `None` to run without an overlay.
+    pub vxlan_device: Option<String>,
 }
 
 /// The agent's directory under the data dir.
@@ -52,6 +64,53 @@ pub async fn client(kubeconfig: &Path) -> Result<kube::Client> {
     Ok(kube::Client::try_from(config)?)
 }
 
+/// `onebin agent`: joins the cluster at `--server` with the token, then runs the node.
+pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
+    let token = args.token()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("onebin-agent").build()?;
+    runtime.block_on(async move {
+        let data_dir = args.common.data_dir.clone();
+        let name = args.agent.node_name.clone().unwrap_or_else(crate::host::hostname);
+        crate::server::registry::validation::dns1123_subdomain(&name)
+            .map_err(|why| anyhow::anyhow!("node name {name:?}: {why}"))?;
+        let agent_dir = agent_dir(&data_dir);
+        std::fs::create_dir_all(&agent_dir).with_context(|| format!("creating {}", agent_dir.display()))?;
+        let joined = join::credentials(&agent_dir, &args.server, &token, &name).await?;
+        let cluster = &joined.cluster;
+        let config = AgentConfig {
+            node: NodeConfig {
+                name,
+                ip: args.agent.node_ip()?,
+                labels: args.agent.labels()?,
+                taints: args.agent.node_taint.clone(),
+                control_plane: false,
+                kubelet_port: args.agent.kubelet_port,
+                data_dir: data_dir.clone(),
+                agent_id: agent_id(&data_dir)?,
+                max_pods: args.agent.max_pods,
+            },
+            kubeconfig: joined.kubeconfig.clone(),
+            run_dir: args.agent.run_dir.clone(),
+            cluster_cidr: cluster
+                .cluster_cidr
+                .parse()
+                .with_context(|| format!("cluster CIDR {:?}", cluster.cluster_cidr))?,
+            cluster_dns: cluster
+                .cluster_dns
+                .parse()
+                .with_context(|| format!("cluster DNS {:?}", cluster.cluster_dns))?,
+            cluster_domain: cluster.cluster_domain.clone(),
+            cgroup_parent: args.agent.cgroup_parent.clone(),
+            bridge: args.agent.bridge.clone(),
+            vxlan_device: args.agent.overlay_device(),
+        };
+        tokio::select! {
+            result = run(config) => result,
+            () = crate::server::shutdown_signal() => Ok(()),
+        }
+    })
+}
+
 /// Runs the agent until it fails; registration errors are retried with back-off.
 pub async fn run(config: AgentConfig) -> Result<()> {
     let client = client(&config.kubeconfig).await?;
@@ -69,6 +128,66 @@ pub async fn run(config: AgentConfig) -> Result<()> {
         }
     }
     tracing::info!(node = %config.node.name, "node registered");
-    node::heartbeat(client, config.node, || true).await;
+    tokio::spawn(node::heartbeat(client.clone(), config.node.clone(), || true));
+
+    let agent_dir = agent_dir(&config.node.data_dir);
+    let mut runtime_config = crate::runtime::service::RuntimeConfig::new(&config.node.data_dir, &config.run_dir)?;
+    runtime_config.cgroup_parent = config.cgroup_parent.clone();
+    let runtime = crate::runtime::service::RuntimeService::new(runtime_config)?;
+    let registries = crate::runtime::image::registries::Registries::load(std::path::Path::new(
+        crate::runtime::image::registries::DEFAULT_REGISTRIES_FILE,
+    ))?;
+    let images = crate::runtime::image::service::ImageService::new(&agent_dir, registries)?;
+    for (archive, result) in images.import_airgap_images().await? {
+        match result {
+            Ok(imported) => {
+                tracing::info!(archive = %archive.display(), images = imported.len(), "imported airgap images")
+            }
+            Err(err) => tracing::warn!(archive = %archive.display(), "airgap import failed: {err:#}"),
+        }
+    }
+    let pod_cidr = wait_for_pod_cidr(&nodes, &config.node.name).await?;
+    let node_ip = overlay::ipv4(config.node.ip)?;
+    let handle = crate::net::netns::NetNs::current()?.route_handle().await?;
+    let (_, uplink_mtu) = crate::net::vxlan::uplink(&handle, node_ip).await?;
+    let mut net_config = crate::net::PodNetworkConfig::new(pod_cidr, agent_dir.join("ipam"));
+    net_config.cluster_cidr = config.cluster_cidr;
+    net_config.bridge = config.bridge.clone();
+    if let Some(device) = config.vxlan_device.clone() {
+        crate::net::vxlan::check_device_name(&device).context("--vxlan-device")?;
+        // Pod packets must still fit once the overlay has wrapped them.
+        net_config.mtu = Some(uplink_mtu.saturating_sub(crate::net::vxlan::OVERHEAD));
+        let (client, name) = (client.clone(), config.node.name.clone());
+        tokio::spawn(async move {
+            if let Err(err) = overlay::run(client, &name, node_ip, pod_cidr, &device).await {
+                tracing::error!("the VXLAN overlay stopped: {err:#}");
+            }
+        });
+    }
+    let network = std::sync::Arc::new(crate::net::PodNetwork::new(net_config).await?);
+    network.ensure_host().await.context("setting up the node's pod network")?;
+    let kubelet = kubelet::Kubelet::new(
+        client,
+        config.node.clone(),
+        runtime,
+        images,
+        network,
+        config.cluster_dns,
+        config.cluster_domain.clone(),
+        config.run_dir.clone(),
+    );
+    kubelet.run().await;
     Ok(())
+}
+
+/// The node's pod subnet, once the server has assigned it.
+async fn wait_for_pod_cidr(nodes: &Api<Node>, name: &str) -> Result<ipnet::Ipv4Net> {
+    loop {
+        if let Ok(node) = nodes.get(name).await {
+            if let Some(cidr) = node.spec.and_then(|s| s.pod_cidr) {
+                return cidr.parse().with_context(|| format!("the node's podCIDR {cidr:?} is not an IPv4 CIDR"));
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

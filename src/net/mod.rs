@@ -11,5 +11,6 @@ pub mod netns;
 pub mod nft;
 pub mod pod_etc;
 pub mod sysctl;
+pub mod vxlan;
 
 pub use cni::{PodNetwork, PodNetworkConfig, PodNetworkStatus, ReconcileReport};

@@ -6,6 +6,7 @@ pub mod auth;
 mod bootstrap;
 pub mod controllers;
 pub mod registry;
+pub mod scheduler;
 pub mod store;
 
 use std::collections::BTreeSet;
@@ -37,7 +38,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         node_port_range: args.service_node_port_range.clone(),
     };
     registry::kinds::set_default_toleration_seconds(args.default_toleration_seconds);
-    let pki = Pki::load_or_create(data_dir)?;
+    let pki = Arc::new(Pki::load_or_create(data_dir)?);
     let store =
         store::SledStore::open(&data_dir.join("server").join("db"), args.watch_history).context("opening the store")?;
     let registry = Arc::new(Registry::new(Arc::new(store), &registry_config).await?);
@@ -64,6 +65,16 @@ async fn serve(args: ServerArgs) -> Result<()> {
         registry: registry.clone(),
         authenticator,
         token_signer: signer,
+        join: apiserver::join::JoinService {
+            pki: pki.clone(),
+            data_dir: data_dir.clone(),
+            cluster: apiserver::join::ClusterFacts {
+                cluster_cidr: args.cluster_cidr.clone(),
+                service_cidr: args.service_cidr.clone(),
+                cluster_dns: args.cluster_dns.to_string(),
+                cluster_domain: args.cluster_domain.clone(),
+            },
+        },
         authorizer: Box::new(auth::node_authorizer::AnyOf(vec![
             Box::new(auth::authz::MastersAndDiscovery),
             Box::new(auth::node_authorizer::NodeAuthorizer),
@@ -87,6 +98,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
             node_monitor_grace_period: std::time::Duration::from_secs(args.node_monitor_grace_period),
         },
     )?;
+    scheduler::spawn(&informers);
     api.ready.store(true, Ordering::Release);
     if !args.disable_agent {
         let agent = embedded_agent(&args, &pki, advertise)?;
@@ -125,7 +137,10 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
     Ok(crate::agent::AgentConfig {
         node: crate::agent::NodeConfig {
             name,
-            ip: args.agent.node_ip.unwrap_or(advertise),
+            ip: match (args.agent.node_ip, &args.agent.flannel_iface) {
+                (None, None) => advertise,
+                _ => args.agent.node_ip()?,
+            },
             labels: args.agent.labels()?,
             taints: args.agent.node_taint.clone(),
             control_plane: true,
@@ -136,6 +151,12 @@ fn embedded_agent(args: &ServerArgs, pki: &Pki, advertise: IpAddr) -> Result<cra
         },
         kubeconfig,
         run_dir: args.agent.run_dir.clone(),
+        cluster_cidr: args.cluster_cidr.parse().with_context(|| format!("--cluster-cidr {:?}", args.cluster_cidr))?,
+        cluster_dns: args.cluster_dns,
+        cluster_domain: args.cluster_domain.clone(),
+        cgroup_parent: args.agent.cgroup_parent.clone(),
+        bridge: args.agent.bridge.clone(),
+        vxlan_device: args.agent.overlay_device(),
     })
 }
 
@@ -167,7 +188,8 @@ fn write_kubeconfigs(args: &ServerArgs, pki: &Pki, admin: &auth::pki::CertKey) -
     auth::files::write_private(&auth::kubeconfig::admin_copy_path(&args.common.data_dir), text.as_bytes())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

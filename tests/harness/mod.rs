@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
+#[path = "../runtime_common/mod.rs"]
+pub mod runtime_common;
+
 pub const KUBECTL: &str = "kubectl";
 
 pub struct Server {
@@ -18,6 +21,108 @@ pub struct Server {
     pub port: u16,
     pub extra_args: Vec<String>,
     child: Option<Child>,
+    /// The node's runtime state when the embedded agent runs; cleaned up after the server.
+    node: Option<NodeState>,
+}
+
+/// What a server with an agent owns on this machine besides its process.
+pub struct NodeState {
+    pub runtime: runtime_common::Node,
+    pub name: String,
+    pub bridge: String,
+    pub kubelet_port: u16,
+}
+
+impl NodeState {
+    /// Fresh node state with the test images ready for import; `tag` keeps names apart.
+    fn new(name: &str, tag: u16) -> Self {
+        let runtime = runtime_common::Node::new();
+        let images = runtime_common::images();
+        let airgap = runtime.agent_dir().join("images");
+        std::fs::create_dir_all(&airgap).expect("airgap dir");
+        for archive in [&images.busybox, &images.nginx] {
+            let target = airgap.join(archive.file_name().expect("file name"));
+            if std::fs::hard_link(archive, &target).is_err() {
+                std::fs::copy(archive, &target).expect("copy test image");
+            }
+        }
+        Self { name: name.to_string(), bridge: format!("obt{tag}"), kubelet_port: free_port(), runtime }
+    }
+
+    /// The agent flags that keep this node apart from others on the machine.
+    fn args(&self) -> Vec<String> {
+        vec![
+            "--node-name".into(),
+            self.name.clone(),
+            "--bridge".into(),
+            self.bridge.clone(),
+            "--kubelet-port".into(),
+            self.kubelet_port.to_string(),
+            "--run-dir".into(),
+            self.runtime.run_dir.display().to_string(),
+            "--cgroup-parent".into(),
+            self.runtime.cgroup_parent.clone(),
+            // Nodes sharing the test host's network namespace reach each other's bridges
+            // directly; VXLAN devices with one VNI cannot share a namespace anyway.
+            "--flannel-backend".into(),
+            "none".into(),
+        ]
+    }
+
+    fn cleanup(self) {
+        let bridge = self.bridge.clone();
+        // The runtime state's own drop removes pods, mounts and cgroups.
+        drop(self);
+        let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
+    }
+}
+
+/// A running `onebin agent`, stopped and cleaned up on drop.
+pub struct Agent {
+    child: Option<Child>,
+    node: Option<NodeState>,
+    pub log: PathBuf,
+    args: Vec<String>,
+}
+
+impl Agent {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the same agent again (same data, same flags).
+    pub fn restart(&mut self) {
+        self.kill9();
+        let file = std::fs::OpenOptions::new().append(true).open(&self.log).expect("agent log");
+        let child = Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .args(&self.args)
+            .stdout(file.try_clone().expect("log"))
+            .stderr(file)
+            .spawn()
+            .expect("start onebin agent");
+        self.child = Some(child);
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.kill9();
+        if let Some(node) = self.node.take() {
+            node.cleanup();
+        }
+    }
 }
 
 impl Server {
@@ -28,18 +133,89 @@ impl Server {
 
     pub fn start_with(extra_args: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
-        let mut server = Self {
-            dir,
-            port: free_port(),
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            child: None,
-        };
+        let extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+        let mut server = Self { dir, port: free_port(), extra_args, child: None, node: None };
         server.launch();
         server
     }
 
+    /// A server with its embedded agent running pods, the test images imported, and names
+    /// (node, bridge, ports, pod CIDR, cgroup parent) of its own so tests run side by side.
+    pub fn start_node() -> Self {
+        Self::start_node_with(&[])
+    }
+
+    pub fn start_node_with(extra_args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new().prefix("onebin-test-").tempdir().expect("temp dir");
+        let port = free_port();
+        let node = NodeState::new(&format!("node-{port}"), port);
+        // A /16 of its own per test keeps pod routes on the shared host apart.
+        let mut args = node.args();
+        args.extend(["--cluster-cidr".to_string(), format!("10.{}.0.0/16", 60 + port % 150)]);
+        args.extend(extra_args.iter().map(|s| s.to_string()));
+        let mut server = Self { dir, port, extra_args: args, child: None, node: Some(node) };
+        server.launch();
+        let name = server.node_name().to_string();
+        server.wait_node_ready(&name);
+        server
+    }
+
+    /// Waits until `node` reports Ready.
+    pub fn wait_node_ready(&self, node: &str) {
+        let ready = "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}";
+        eventually(Duration::from_secs(30), &format!("node {node} to be Ready"), || {
+            (text(&self.kubectl(&["get", "node", node, "-o", ready]).stdout) == "True").then_some(())
+        });
+    }
+
+    /// The join token of this server.
+    pub fn token(&self) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .arg("token")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .output()
+            .expect("onebin token");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    }
+
+    /// Starts `onebin agent` joining this server as node `name`, with `token`.
+    pub fn start_agent(&self, name: &str, token: &str, extra_args: &[&str]) -> Agent {
+        let node = NodeState::new(name, free_port());
+        let log = node.runtime.data_dir.parent().expect("node root").join("agent.log");
+        let mut args = vec![
+            "agent".to_string(),
+            "--server".into(),
+            self.url(),
+            "--token".into(),
+            token.to_string(),
+            "--data-dir".into(),
+            node.runtime.data_dir.display().to_string(),
+            "--config".into(),
+            "/dev/null".into(),
+        ];
+        args.extend(node.args());
+        args.extend(extra_args.iter().map(|s| s.to_string()));
+        let file = std::fs::File::create(&log).expect("agent log");
+        let child = Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .args(&args)
+            .stdout(file.try_clone().expect("log"))
+            .stderr(file)
+            .spawn()
+            .expect("start onebin agent");
+        Agent { child: Some(child), node: Some(node), log, args }
+    }
+
+    pub fn node_name(&self) -> &str {
+        self.node.as_ref().map(|n| n.name.as_str()).expect("a server started with start_node")
+    }
+
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        match &self.node {
+            Some(node) => node.runtime.data_dir.clone(),
+            None => self.dir.path().join("data"),
+        }
     }
 
     pub fn kubeconfig(&self) -> PathBuf {
@@ -247,6 +423,9 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
+        if let Some(node) = self.node.take() {
+            node.cleanup();
+        }
     }
 }
 

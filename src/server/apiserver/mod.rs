@@ -2,6 +2,7 @@
 //! documents or the resource endpoints.
 
 mod discovery;
+pub mod join;
 mod negotiate;
 pub mod openapi;
 pub mod protobuf;
@@ -34,6 +35,8 @@ pub struct ApiServer {
     pub registry: Arc<Registry>,
     pub authenticator: Authenticator,
     pub authorizer: Box<dyn Authorizer>,
+    /// Hands out node credentials to joining agents.
+    pub join: join::JoinService,
     /// Signs ServiceAccount tokens (the TokenRequest API).
     pub token_signer: Arc<crate::server::auth::service_account_token::TokenSigner>,
     /// `host:port` clients reach this server at (discovery reports it).
@@ -47,7 +50,10 @@ pub struct ApiServer {
 pub struct PeerIdentity(pub Option<Arc<UserInfo>>);
 
 /// Paths anyone may read without credentials (as Kubernetes' public-info-viewer role).
-const PUBLIC_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version"];
+const PUBLIC_PATHS: &[&str] = &["/healthz", "/livez", "/readyz", "/version", "/cacerts", JOIN_PATH];
+
+/// Where agents exchange a join token for their credentials (authenticated by the token).
+pub const JOIN_PATH: &str = "/v1-onebin/join";
 
 /// The axum application: every request goes through [`dispatch`].
 pub fn router(api: Arc<ApiServer>) -> axum::Router {
@@ -131,6 +137,19 @@ async fn route(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> Resul
             Ok(respond::raw("application/json", openapi::v2()))
         }
         "/openapi/v3" => Ok(respond::raw("application/json", openapi::v3_index())),
+        "/cacerts" => Ok(respond::raw("application/x-pem-file", api.join.ca_pem())),
+        JOIN_PATH if req.method() == axum::http::Method::POST => {
+            let headers = req.headers().clone();
+            let body =
+                axum::body::to_bytes(req.into_body(), 64 * 1024).await.map_err(|_| ApiError::too_large(64 * 1024))?;
+            let response = api.join.join(&headers, &body)?;
+            Ok(respond::object(
+                StatusCode::OK,
+                &serde_json::to_value(response).map_err(ApiError::internal)?,
+                Output::Json,
+                &[],
+            ))
+        }
         "/api" | "/apis" => {
             let legacy = path == "/api";
             match negotiate::output(accept.as_deref())? {

@@ -84,6 +84,18 @@ pub fn load_or_create(data_dir: &Path, given: Option<&str>, ca_pem: &[u8]) -> Re
     Ok(full)
 }
 
+/// `onebin token rotate`: a new random secret for the same CA; the running server accepts
+/// it at once, and nodes that already joined keep their credentials.
+pub fn rotate(data_dir: &Path) -> Result<()> {
+    let ca_path = data_dir.join("server").join("tls").join("server-ca.crt");
+    let ca = std::fs::read(&ca_path)
+        .with_context(|| format!("reading {} (has `onebin server` run with this --data-dir?)", ca_path.display()))?;
+    let full = JoinToken::full(&hex::encode(rand::random::<[u8; 16]>()), &ca);
+    write_private(&token_path(data_dir), format!("{full}\n").as_bytes())?;
+    println!("{full}");
+    Ok(())
+}
+
 /// `onebin token`: prints the stored token.
 pub fn print_token(data_dir: &Path) -> Result<()> {
     let path = token_path(data_dir);

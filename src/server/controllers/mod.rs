@@ -1,13 +1,20 @@
 //! Controllers that run inside the server process. They read shared informer caches and
 //! write through the registry, as DESIGN.md lays out.
 
+pub mod controller_ref;
+pub mod deployment;
 pub mod endpoints;
 pub mod events;
+pub mod expectations;
+pub mod garbage_collector;
 pub mod informer;
 pub mod namespace;
 pub mod node_ipam;
 pub mod node_lifecycle;
+pub mod pod_control;
+pub mod pods;
 pub mod queue;
+pub mod replicaset;
 pub mod service_backends;
 pub mod serviceaccount;
 
@@ -33,5 +40,9 @@ pub fn start(informers: &Arc<Informers>, settings: &Settings) -> anyhow::Result<
     let cidrs = node_ipam::CidrAllocator::new(&settings.cluster_cidr, settings.node_cidr_prefix)?;
     node_ipam::spawn(informers, Arc::new(cidrs));
     node_lifecycle::spawn(informers, node_lifecycle::Settings { grace_period: settings.node_monitor_grace_period });
+    replicaset::spawn(informers, &replicaset::REPLICA_SETS);
+    replicaset::spawn(informers, &replicaset::REPLICATION_CONTROLLERS);
+    deployment::spawn(informers);
+    garbage_collector::spawn(informers.registry().clone());
     Ok(())
 }

@@ -234,7 +234,10 @@ pub(super) fn plan_update(rt: &ResourceType, old: &Value, mut new: Value, kind: 
     bump_generation(&mut new, old);
     let mut causes = incoming::validate_metadata(&new);
     causes.extend(strategy.validate(&new));
-    causes.extend(strategy.validate_update(&new, old));
+    // The registry's own writes (binding, deletion) may change what clients may not.
+    if kind != UpdateKind::Internal {
+        causes.extend(strategy.validate_update(&new, old));
+    }
     if !causes.is_empty() {
         return Err(ApiError::invalid(rt.group, rt.kind, object::name(old), causes));
     }
