@@ -38,7 +38,11 @@ impl Capability {
     }
 }
 
-pub struct Capabilities(BTreeSet<Capability>);
+pub struct Capabilities {
+    present: BTreeSet<Capability>,
+    /// The flags `onebin server --help` lists.
+    server_flags: BTreeSet<String>,
+}
 
 impl Capabilities {
     /// Probes `onebin`: a subcommand exists when `onebin SUBCOMMAND --help` succeeds (clap
@@ -52,11 +56,23 @@ impl Capabilities {
                 .status()
                 .is_ok_and(|s| s.success())
         };
-        Self(Capability::ALL.into_iter().filter(|c| c.subcommands().iter().all(|sub| has(sub))).collect())
+        let present = Capability::ALL.into_iter().filter(|c| c.subcommands().iter().all(|sub| has(sub))).collect();
+        let help = Command::new(onebin).args(["server", "--help"]).output().map(|o| o.stdout).unwrap_or_default();
+        let server_flags = String::from_utf8_lossy(&help)
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '=')
+            .filter(|word| word.starts_with("--"))
+            .map(String::from)
+            .collect();
+        Self { present, server_flags }
+    }
+
+    /// Whether `onebin server` takes `flag` (e.g. `--cgroup-parent`).
+    pub fn server_flag(&self, flag: &str) -> bool {
+        self.server_flags.contains(flag)
     }
 
     /// The first of `needed` this binary lacks.
     pub fn missing(&self, needed: &[Capability]) -> Option<Capability> {
-        needed.iter().copied().find(|c| !self.0.contains(c))
+        needed.iter().copied().find(|c| !self.present.contains(c))
     }
 }

@@ -6,6 +6,7 @@ mod capability;
 mod debian;
 mod etcd;
 mod http;
+mod isolation;
 mod kubeconfig;
 mod load;
 mod machine;
@@ -15,10 +16,10 @@ mod server;
 mod stats;
 mod tls;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Parser;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -47,23 +48,54 @@ struct Args {
     names: Vec<String>,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = Args::parse();
+    if args.list {
+        for bench in benches::ALL {
+            let set = if bench.core { "core" } else { "full" };
+            println!("{:<16} {set:<5} {}", bench.name, bench.title);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let selected = match select(&args) {
+        Ok(selected) => selected,
+        Err(err) => return fail(&err),
+    };
+    if !args.onebin.is_file() {
+        return fail(&anyhow::anyhow!("{} does not exist: build it with cargo build --release", args.onebin.display()));
+    }
+    let capabilities = Capabilities::probe(&args.onebin);
+    // Peers come from Debian, so they are installed while the host's network is still there.
+    let packages: Vec<&str> =
+        selected.iter().filter(|b| b.runnable(&capabilities)).flat_map(|b| b.packages.iter().copied()).collect();
+    if let Err(err) = debian::ensure(&packages) {
+        eprintln!("onebin-bench: warning: {err:#}; the benchmarks that need them will say so");
+    }
+    if let Err(err) = isolation::enter_private_network() {
+        return fail(&err);
+    }
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run_until_signal(args, capabilities, selected)),
+        Err(err) => fail(&err.into()),
+    }
+}
+
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("onebin-bench: {err:#}");
+    ExitCode::from(2)
+}
+
+async fn run_until_signal(args: Args, capabilities: Capabilities, selected: Vec<&'static Bench>) -> ExitCode {
     let Ok(mut terminate) = signal(SignalKind::terminate()) else {
-        eprintln!("onebin-bench: cannot handle SIGTERM");
-        return ExitCode::from(2);
+        return fail(&anyhow::anyhow!("cannot handle SIGTERM"));
     };
     // On a signal the run is dropped where it stands: servers are stopped and their data dirs
     // removed by their destructors.
     tokio::select! {
-        outcome = run(args) => match outcome {
+        outcome = run(args, capabilities, selected) => match outcome {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
-            Err(err) => {
-                eprintln!("onebin-bench: {err:#}");
-                ExitCode::from(2)
-            }
+            Err(err) => fail(&err),
         },
         _ = tokio::signal::ctrl_c() => interrupted("SIGINT"),
         _ = terminate.recv() => interrupted("SIGTERM"),
@@ -76,26 +108,18 @@ fn interrupted(signal: &str) -> ExitCode {
 }
 
 /// Runs the selected benchmarks; `Ok(false)` when one of them failed.
-async fn run(args: Args) -> Result<bool> {
-    if args.list {
-        for bench in benches::ALL {
-            let set = if bench.core { "core" } else { "full" };
-            println!("{:<16} {set:<5} {}", bench.name, bench.title);
-        }
-        return Ok(true);
-    }
-    let selected = select(&args)?;
-    if !args.onebin.is_file() {
-        bail!("{} does not exist: build it with cargo build --release", args.onebin.display());
-    }
+async fn run(args: Args, capabilities: Capabilities, selected: Vec<&'static Bench>) -> Result<bool> {
     let machine = machine::Machine::describe();
     eprintln!("machine: {machine}");
     let ctx = Ctx {
         onebin: std::fs::canonicalize(&args.onebin)?,
         work_dir: args.work_dir.clone(),
         quick: args.quick,
-        capabilities: Capabilities::probe(&args.onebin),
+        capabilities,
         machine: machine.to_string(),
+        bench_dir: std::fs::canonicalize(
+            args.results.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+        )?,
     };
     let order: Vec<&str> = benches::ALL.iter().map(|b| b.name).collect();
     let mut all_ok = true;

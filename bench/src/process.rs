@@ -65,6 +65,31 @@ pub fn die_with_parent(command: &mut Command) {
     }
 }
 
+/// Removes the cgroup `parent` (a path below each hierarchy's root) and everything under it,
+/// in every hierarchy, once its processes are gone. What cannot be removed is reported.
+pub fn remove_cgroup(parent: &str) {
+    let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else { return };
+    for hierarchy in hierarchies.flatten() {
+        let root = hierarchy.path().join(parent.trim_start_matches('/'));
+        if root.is_dir() {
+            remove_cgroup_dir(&root);
+        }
+    }
+}
+
+fn remove_cgroup_dir(dir: &std::path::Path) {
+    if let Ok(children) = std::fs::read_dir(dir) {
+        for child in children.flatten() {
+            if child.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_cgroup_dir(&child.path());
+            }
+        }
+    }
+    if let Err(err) = std::fs::remove_dir(dir) {
+        eprintln!("warning: cannot remove cgroup {}: {err}", dir.display());
+    }
+}
+
 /// Stops a child with SIGTERM, then SIGKILL if it has not exited after ten seconds.
 pub fn terminate(child: &mut Child) {
     if let Ok(Some(_)) = child.try_wait() {

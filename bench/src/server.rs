@@ -1,13 +1,14 @@
 //! A real `onebin server` on a fresh data dir and free ports, stopped when dropped.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use hyper::{Method, StatusCode};
 
+use crate::benches::Ctx;
 use crate::http::{Endpoint, Protocol};
 use crate::process;
 
@@ -19,21 +20,23 @@ pub struct Server {
     /// When the process was spawned: the zero of every start-up timing.
     pub spawned: Instant,
     pub port: u16,
+    /// The cgroup the embedded agent was given, removed with the server.
+    cgroup_parent: Option<String>,
 }
 
 impl Server {
     /// Starts `onebin server`, with its embedded node agent if `agent`, without waiting for it.
-    pub fn spawn(onebin: &Path, work_dir: &Path, agent: bool) -> Result<Self> {
+    pub fn spawn(ctx: &Ctx, agent: bool) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("onebin-bench-")
-            .tempdir_in(work_dir)
-            .with_context(|| format!("creating a data dir under {}", work_dir.display()))?;
+            .tempdir_in(&ctx.work_dir)
+            .with_context(|| format!("creating a data dir under {}", ctx.work_dir.display()))?;
         let port = free_port()?;
         // An empty config file of our own, so a machine-wide /etc/onebin/config.yaml cannot leak in.
         let config = dir.path().join("config.yaml");
         std::fs::write(&config, "")?;
         let log = std::fs::File::create(dir.path().join("server.log"))?;
-        let mut command = Command::new(onebin);
+        let mut command = Command::new(&ctx.onebin);
         command
             .args(["server", "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--log", "warn"])
             .arg("--https-listen-port")
@@ -44,6 +47,7 @@ impl Server {
             .arg(dir.path().join("kubeconfig"))
             .arg("--config")
             .arg(&config);
+        let mut cgroup_parent = None;
         if agent {
             command
                 .args(["--node-name", NODE_NAME, "--node-ip", "127.0.0.1"])
@@ -51,19 +55,29 @@ impl Server {
                 .arg(free_port()?.to_string())
                 .arg("--run-dir")
                 .arg(dir.path().join("run"));
+            // Flags of later onebins that keep the node to itself: one node needs no overlay,
+            // and cgroups (which network namespaces do not separate) get a parent of their own.
+            if ctx.capabilities.server_flag("--flannel-backend") {
+                command.args(["--flannel-backend", "none"]);
+            }
+            if ctx.capabilities.server_flag("--cgroup-parent") {
+                let parent = format!("/onebin-bench-{}-{port}", std::process::id());
+                command.args(["--cgroup-parent", &parent]);
+                cgroup_parent = Some(parent);
+            }
         } else {
             command.arg("--disable-agent");
         }
         command.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).env_remove("KUBECONFIG");
         process::die_with_parent(&mut command);
         let spawned = Instant::now();
-        let child = command.spawn().with_context(|| format!("starting {}", onebin.display()))?;
-        Ok(Self { dir, child, spawned, port })
+        let child = command.spawn().with_context(|| format!("starting {}", ctx.onebin.display()))?;
+        Ok(Self { dir, child, spawned, port, cgroup_parent })
     }
 
     /// Starts a server and waits until it is ready.
-    pub async fn start(onebin: &Path, work_dir: &Path, agent: bool) -> Result<Self> {
-        let mut server = Self::spawn(onebin, work_dir, agent)?;
+    pub async fn start(ctx: &Ctx, agent: bool) -> Result<Self> {
+        let mut server = Self::spawn(ctx, agent)?;
         server.wait_ready(Duration::from_secs(60)).await?;
         Ok(server)
     }
@@ -163,6 +177,9 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         process::terminate(&mut self.child);
+        if let Some(parent) = &self.cgroup_parent {
+            process::remove_cgroup(parent);
+        }
     }
 }
 

@@ -44,7 +44,7 @@ const CASES: [Case; 4] = [
 ];
 
 pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
-    let mut server = Server::start(&ctx.onebin, &ctx.work_dir, false).await?;
+    let mut server = Server::start(ctx, false).await?;
     let api = server.admin()?;
     let mut conn = api.connect(Protocol::Http2).await?;
     create_namespace(&mut conn, &api, NAMESPACE).await?;
@@ -138,7 +138,6 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
 }
 
 async fn start_peer(ctx: &Ctx, stored: &Bytes) -> Result<Etcd> {
-    crate::debian::ensure(&[etcd::PACKAGE])?;
     let etcd = Etcd::start(&ctx.work_dir).await?;
     let mut conn = etcd.endpoint.connect(Protocol::Http1).await?;
     conn.expect(etcd::put(&etcd.endpoint, &etcd_key(GET_NAME), stored), StatusCode::OK)

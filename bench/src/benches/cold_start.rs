@@ -18,11 +18,11 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     // Rounds alternate the two kinds so a burst of noise on the machine hits both alike.
     for round in 0..rounds {
         eprintln!("  round {}/{rounds}", round + 1);
-        let mut server = Server::spawn(&ctx.onebin, &ctx.work_dir, false)?;
+        let mut server = Server::spawn(ctx, false)?;
         ready.push(ms(server.wait_ready(TIMEOUT).await?));
         drop(server);
 
-        let mut server = Server::spawn(&ctx.onebin, &ctx.work_dir, true)?;
+        let mut server = Server::spawn(ctx, true)?;
         agent_ready.push(ms(server.wait_ready(TIMEOUT).await?));
         node_ready.push(ms(server.wait_node_ready(TIMEOUT).await?));
     }

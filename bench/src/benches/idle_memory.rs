@@ -19,11 +19,11 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     let (mut alone, mut with_agent) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         eprintln!("  round {}/{rounds}", round + 1);
-        let server = Server::start(&ctx.onebin, &ctx.work_dir, false).await?;
+        let server = Server::start(ctx, false).await?;
         alone.push(settle(server.pid()).await?);
         drop(server);
 
-        let mut server = Server::start(&ctx.onebin, &ctx.work_dir, true).await?;
+        let mut server = Server::start(ctx, true).await?;
         server.wait_node_ready(TIMEOUT).await?;
         with_agent.push(settle(server.pid()).await?);
     }

@@ -4,6 +4,7 @@
 mod api_throughput;
 mod binary_size;
 mod cold_start;
+mod container_start;
 mod idle_memory;
 mod objects;
 mod watch_fanout;
@@ -23,6 +24,8 @@ pub struct Ctx {
     pub quick: bool,
     pub capabilities: Capabilities,
     pub machine: String,
+    /// bench/ of the checkout: where the results file and helper scripts are.
+    pub bench_dir: PathBuf,
 }
 
 impl Ctx {
@@ -54,6 +57,8 @@ pub struct Bench {
     /// Part of the core set `--quick` runs.
     pub core: bool,
     pub needs: &'static [Capability],
+    /// Debian packages of its peers, installed before the run starts.
+    pub packages: &'static [&'static str],
     /// `None` while the benchmark waits for its capability to be written (see `later`).
     run: Option<Runner>,
     /// For a benchmark still to come: what it will measure, against which peer.
@@ -66,6 +71,7 @@ enum Runner {
     IdleMemory,
     BinarySize,
     ApiThroughput,
+    ContainerStart,
     WatchFanout,
 }
 
@@ -80,6 +86,7 @@ pub const ALL: &[Bench] = &[
         title: "server cold start to ready, and node Ready from exec",
         core: true,
         needs: &[],
+        packages: &[],
         run: Some(Runner::ColdStart),
         later: &[],
     },
@@ -88,6 +95,7 @@ pub const ALL: &[Bench] = &[
         title: "idle resident memory (server without agent, server with agent, agent alone, per-pod shim)",
         core: true,
         needs: &[],
+        packages: &[],
         run: Some(Runner::IdleMemory),
         later: &[],
     },
@@ -96,6 +104,7 @@ pub const ALL: &[Bench] = &[
         title: "stripped binary size",
         core: true,
         needs: &[],
+        packages: &[],
         run: Some(Runner::BinarySize),
         later: &[],
     },
@@ -104,6 +113,7 @@ pub const ALL: &[Bench] = &[
         title: "API GETs/s and durable creates/s over HTTPS with keep-alive",
         core: true,
         needs: &[],
+        packages: &[crate::etcd::PACKAGE],
         run: Some(Runner::ApiThroughput),
         later: &[],
     },
@@ -112,6 +122,7 @@ pub const ALL: &[Bench] = &[
         title: "watch fan-out: 1,000 watches, each receiving a 1,000-object write burst",
         core: true,
         needs: &[],
+        packages: &[],
         run: Some(Runner::WatchFanout),
         later: &[],
     },
@@ -120,14 +131,16 @@ pub const ALL: &[Bench] = &[
         title: "container start vs crun, runc and podman (same image)",
         core: true,
         needs: &[Capability::Runtime],
-        run: None,
-        later: &["container create → process running, onebin vs crun, runc and podman from Debian (same image)"],
+        packages: container_start::PACKAGES,
+        run: Some(Runner::ContainerStart),
+        later: &[],
     },
     Bench {
         name: "pod-ready",
         title: "pod create → Ready (1 pod, 100-replica Deployment)",
         core: false,
         needs: &[Capability::Runtime, Capability::Shim],
+        packages: &[],
         run: None,
         later: &["1 pod: create → Ready", "100-replica Deployment: create → all Ready"],
     },
@@ -136,6 +149,7 @@ pub const ALL: &[Bench] = &[
         title: "4-node cluster create time",
         core: false,
         needs: &[Capability::Agent],
+        packages: &[],
         run: None,
         later: &["4 hosts (network namespaces): first exec → all 4 nodes Ready"],
     },
@@ -144,6 +158,7 @@ pub const ALL: &[Bench] = &[
         title: "cross-node pod-to-pod throughput vs the bare veth path",
         core: false,
         needs: &[Capability::Agent, Capability::Runtime],
+        packages: &["iperf3"],
         run: None,
         later: &["iperf3 between pods on two nodes over the VXLAN overlay, vs iperf3 over a bare veth pair"],
     },
@@ -152,10 +167,19 @@ pub const ALL: &[Bench] = &[
         title: "service rules programming time at 1,000 services",
         core: false,
         needs: &[Capability::Agent],
+        packages: &[],
         run: None,
         later: &["1,000 Services with endpoints: create → the node's service proxy has programmed them all"],
     },
 ];
+
+impl Bench {
+    /// Whether this benchmark measures something with `capabilities` (rather than writing a
+    /// "not available yet" row).
+    pub fn runnable(&self, capabilities: &Capabilities) -> bool {
+        self.run.is_some() && capabilities.missing(self.needs).is_none()
+    }
+}
 
 pub fn find(name: &str) -> Option<&'static Bench> {
     ALL.iter().find(|b| b.name == name)
@@ -175,6 +199,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
         Runner::BinarySize => binary_size::run(bench, ctx).await,
         Runner::ApiThroughput => api_throughput::run(bench, ctx).await,
         Runner::WatchFanout => watch_fanout::run(bench, ctx).await,
+        Runner::ContainerStart => container_start::run(bench, ctx).await,
     }
 }
 

@@ -144,7 +144,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
 }
 
 async fn one_round(ctx: &Ctx) -> Result<Outcome> {
-    let server = Server::start(&ctx.onebin, &ctx.work_dir, false).await?;
+    let server = Server::start(ctx, false).await?;
     let api = server.admin()?;
     let mut conn = api.connect(Protocol::Http2).await?;
     create_namespace(&mut conn, &api, NAMESPACE).await?;
