@@ -30,13 +30,21 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     let mut section = ctx.section(bench, K3S_UNAVAILABLE);
     section.rows.push(memory_row(&format!("server, no agent (median of {rounds})"), &alone, 40.0));
     section.rows.push(memory_row(&format!("server with agent, node Ready (median of {rounds})"), &with_agent, 60.0));
-    for (measure, needs) in [
-        ("agent alone, joined to a server", &[Capability::Agent][..]),
-        ("per-pod shim, one running container", &[Capability::Shim, Capability::Runtime][..]),
+    for (measure, needs, when_available) in [
+        (
+            "agent alone, joined to a server",
+            &[Capability::Agent][..],
+            "onebin now has what it needs; this measurement is still to be written",
+        ),
+        (
+            "per-pod shim, one running container",
+            &[Capability::Shim, Capability::Runtime][..],
+            "measured by the `container-start` benchmark, which runs a pod",
+        ),
     ] {
         let why = match ctx.capabilities.missing(needs) {
             Some(missing) => format!("not available yet: this onebin has no {}", missing.describe()),
-            None => "onebin now has what it needs; this measurement is still to be written".into(),
+            None => when_available.into(),
         };
         section.rows.push(Row::not_measured(measure, why));
     }
