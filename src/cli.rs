@@ -36,6 +36,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the admin kubeconfig of the server on this machine.
     Kubeconfig(KubeconfigArgs),
+    /// Local multi-node clusters, each node in its own network namespace (like kind/k3d).
+    Cluster(crate::cluster::ClusterArgs),
     #[command(flatten)]
     Node(runtime::cli::NodeCommand),
 }
@@ -274,6 +276,11 @@ pub fn main() -> ExitCode {
         },
         Command::Kubeconfig(args) => server::auth::kubeconfig::print_admin(&args.common.data_dir),
         Command::Node(command) => runtime::cli::run(command),
+        Command::Cluster(args) => {
+            // libcgroups warns about every controller a v1 host lacks; only errors matter here.
+            init_logging("warn,libcgroups=error");
+            crate::cluster::run(args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod host;
 pub mod net;

@@ -94,27 +94,26 @@ fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
     pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect()
 }
 
-/// `count` pods of one pretend ReplicaSet: they share the controller owner reference `uid`.
-fn replicas(prefix: &str, count: usize, pool: &str, uid: &str) -> String {
-    (1..=count)
-        .map(|i| {
-            format!(
-                r#"
----
-apiVersion: v1
-kind: Pod
+/// A ReplicaSet of `count` pods in `pool`: the controller creates them, so they share one owner
+/// (a pod owned by a missing object would be collected by the garbage collector).
+fn replicas(name: &str, count: usize, pool: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: ReplicaSet
 metadata:
-  name: {prefix}-{i}
-  labels: {{app: {prefix}}}
-  ownerReferences:
-  - {{apiVersion: apps/v1, kind: ReplicaSet, name: {prefix}, uid: {uid}, controller: true}}
+  name: {name}
 spec:
-  nodeSelector: {{pool: {pool}}}
-  containers: [{{name: main, image: nginx}}]
+  replicas: {count}
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      nodeSelector: {{pool: {pool}}}
+      containers: [{{name: main, image: nginx}}]
 "#
-            )
-        })
-        .collect()
+    )
 }
 
 #[test]
@@ -145,13 +144,13 @@ fn replicas_spread_evenly_and_cordoned_nodes_are_avoided() {
     for name in ["agent-1", "agent-2", "agent-3"] {
         add_node(&server, name, "spread", "4");
     }
-    let manifest = replicas("web", 9, "spread", "6a1b0c36-9f4e-4bb6-9d61-0d3c2f9c0001");
+    let manifest = replicas("web", 9, "spread");
     apply(&server, &manifest);
     eventually(WAIT, "nine bound pods", || (placement(&server, "app=web").values().sum::<usize>() == 9).then_some(()));
     assert_eq!(placement(&server, "app=web"), counts(&[("agent-1", 3), ("agent-2", 3), ("agent-3", 3)]));
 
     server.kubectl_ok(&["cordon", "agent-2"]);
-    apply(&server, &replicas("more", 4, "spread", "6a1b0c36-9f4e-4bb6-9d61-0d3c2f9c0002"));
+    apply(&server, &replicas("more", 4, "spread"));
     eventually(WAIT, "four more bound pods", || {
         (placement(&server, "app=more").values().sum::<usize>() == 4).then_some(())
     });

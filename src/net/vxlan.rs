@@ -26,6 +26,8 @@ pub const VNI: u32 = 1;
 pub const PORT: u16 = 8472;
 /// VXLAN adds 50 bytes of headers to each packet.
 pub const OVERHEAD: u32 = 50;
+/// The kernel's main routing table.
+const MAIN_TABLE: u8 = 254;
 /// Node annotations other nodes read to reach this one.
 pub const VTEP_MAC_ANNOTATION: &str = "onebin.io/vxlan-vtep-mac";
 pub const PUBLIC_IP_ANNOTATION: &str = "onebin.io/vxlan-public-ip";
@@ -105,7 +107,14 @@ impl Overlay {
         // Routes through the device: one per peer subnet.
         let routes: Vec<RouteMessage> =
             self.handle.route().get(RouteMessageBuilder::<Ipv4Addr>::new().build()).execute().try_collect().await?;
-        for route in routes.into_iter().filter(|r| route_device(r) == Some(self.index)) {
+        // Only unicast routes of the main table are ours; the kernel keeps the device's own
+        // address in the local table.
+        let ours = |r: &RouteMessage| {
+            route_device(r) == Some(self.index)
+                && r.header.table == MAIN_TABLE
+                && r.header.kind == rtnetlink::packet_route::route::RouteType::Unicast
+        };
+        for route in routes.into_iter().filter(ours) {
             let keep = route_destination(&route).is_some_and(|d| wanted.contains_key(&d));
             if !keep {
                 let _ = self.handle.route().del(route).execute().await;

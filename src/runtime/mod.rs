@@ -39,5 +39,6 @@ pub mod service;
 pub mod shim;
 pub mod snapshot;
 pub mod spec;
+pub mod teardown;
 pub mod types;
 pub mod user;

@@ -77,7 +77,7 @@ async fn serve(args: ServerArgs) -> Result<()> {
         },
         authorizer: Box::new(auth::node_authorizer::AnyOf(vec![
             Box::new(auth::authz::MastersAndDiscovery),
-            Box::new(auth::node_authorizer::NodeAuthorizer),
+            Box::new(auth::node_authorizer::NodeAuthorizer { pods: informers.of("", "pods") }),
         ])),
         server_address: SocketAddr::new(advertise, args.https_listen_port).to_string(),
         ready: Default::default(),

@@ -490,3 +490,87 @@ pub fn eventually<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> O
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A local multi-node cluster made with `onebin cluster create`, deleted on drop.
+pub struct Cluster {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Creates cluster `name` with `nodes` nodes and the test images on every node.
+    pub fn create(name: &str, nodes: usize, extra_args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new().prefix("onebin-cluster-").tempdir().expect("temp dir");
+        let images = runtime_common::images();
+        let cluster = Self { name: name.to_string(), dir };
+        let nodes = nodes.to_string();
+        let kubeconfig = cluster.kubeconfig();
+        let mut args =
+            vec!["create", name, "--nodes", &nodes, "--kubeconfig", kubeconfig.to_str().expect("utf-8 path")];
+        let (busybox, nginx) = (images.busybox.display().to_string(), images.nginx.display().to_string());
+        args.extend(["--image-archive", &busybox, "--image-archive", &nginx]);
+        args.extend_from_slice(extra_args);
+        let out = cluster.onebin(&args);
+        assert!(out.status.success(), "cluster create failed:\n{}{}", text(&out.stdout), text(&out.stderr));
+        cluster
+    }
+
+    /// `onebin cluster ARGS` with the shared test state dir.
+    pub fn onebin(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_onebin"))
+            .arg("cluster")
+            .arg("--state-dir")
+            .arg(cluster_state_dir())
+            .args(args)
+            .output()
+            .expect("run onebin cluster")
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        Command::new(KUBECTL)
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .args(args)
+            .output()
+            .expect("run kubectl")
+    }
+
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(out.status.success(), "kubectl {args:?} failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Runs a command inside node `node`'s network namespace.
+    pub fn on_node(&self, node: &str, command: &[&str]) -> Output {
+        Command::new("nsenter")
+            .arg(format!("--net=/run/netns/onebin-{node}"))
+            .args(command)
+            .output()
+            .expect("run nsenter")
+    }
+
+    pub fn node_log(&self, node: &str) -> String {
+        std::fs::read_to_string(cluster_state_dir().join(&self.name).join(node).join("onebin.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let out = self.onebin(&["delete", &self.name]);
+        if !out.status.success() {
+            eprintln!("deleting cluster {} failed: {}", self.name, text(&out.stderr));
+        }
+    }
+}
+
+/// All test clusters share one state dir so they get distinct subnets.
+pub fn cluster_state_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("clusters")
+}

@@ -8,7 +8,7 @@
 #
 # Both archives are reproducible (sorted entries, mtime 0, numeric root ownership), so the
 # shared busybox layer has one diff ID in both images. Needs: busybox-static, nginx,
-# tar, gzip, coreutils (sha256sum), libc-bin (ldd).
+# wget, dash, tar, gzip, coreutils (sha256sum), libc-bin (ldd).
 #
 # Usage: tests/images/build.sh OUTDIR
 set -euo pipefail
@@ -22,8 +22,8 @@ trap 'rm -rf "$work"' EXIT
 arch=$(dpkg --print-architecture)
 path_env="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-for tool in busybox nginx; do
-    command -v "$tool" >/dev/null || { echo "$0: $tool not found (apt-get install busybox-static nginx)" >&2; exit 1; }
+for tool in busybox nginx wget dash; do
+    command -v "$tool" >/dev/null || { echo "$0: $tool not found (apt-get install busybox-static nginx wget dash)" >&2; exit 1; }
 done
 busybox_bin=$(command -v busybox)
 nginx_bin=$(command -v nginx)
@@ -57,6 +57,20 @@ cp "$busybox_bin" "$busybox_root/bin/busybox"
     [[ -e $busybox_root/$applet || -L $busybox_root/$applet ]] || ln -s "$up/bin/busybox" "$busybox_root/$applet"
 done
 [[ -L $busybox_root/bin/sh ]] || ln -s busybox "$busybox_root/bin/sh"
+# Debian's static busybox crashes in its wget applet (SIGSEGV before the first request), and
+# its shell runs applets in preference to files on PATH. So the image carries GNU wget and
+# dash (as /bin/sh) with their shared libraries: `wget -qO- URL` works from any shell.
+rm -f "$busybox_root/usr/bin/wget" "$busybox_root/bin/wget" "$busybox_root/bin/sh"
+cp "$(command -v wget)" "$busybox_root/usr/bin/wget"
+cp "$(command -v dash)" "$busybox_root/bin/dash"
+ln -s dash "$busybox_root/bin/sh"
+for bin in "$busybox_root/usr/bin/wget" "$busybox_root/bin/dash"; do
+    ldd "$bin" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
+        mkdir -p "$busybox_root$(dirname "$lib")"
+        cp -L "$lib" "$busybox_root$lib"
+    done
+done
+printf 'hosts: files dns\nservices: files\n' >"$busybox_root/etc/nsswitch.conf"
 cat >"$busybox_root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 www-data:x:33:33:www-data:/var/www:/bin/false

@@ -60,7 +60,7 @@ pub fn router(api: Arc<ApiServer>) -> axum::Router {
     axum::Router::new().fallback(dispatch).with_state(api)
 }
 
-async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request<Body>) -> HttpResponse {
+async fn dispatch(State(api): State<Arc<ApiServer>>, mut req: Request<Body>) -> HttpResponse {
     let query = query::Query::parse(req.uri().query());
     let info = RequestInfo::parse(req.method(), req.uri().path(), query.is_watch());
     let peer = req.extensions().get::<PeerIdentity>().cloned().unwrap_or_default();
@@ -68,15 +68,33 @@ async fn dispatch(State(api): State<Arc<ApiServer>>, req: Request<Body>) -> Http
     let user = api.authenticator.authenticate(peer.0.as_deref(), authorization);
     let public =
         !info.is_resource && PUBLIC_PATHS.iter().any(|p| info.path == *p || info.path.starts_with(&format!("{p}/")));
+    if let Some(user) = &user {
+        req.extensions_mut().insert(user.clone());
+    }
     let result = match (&user, public) {
         (Some(user), _) => match authorize(&api, user, &info) {
             Ok(()) => route(&api, &info, req).await,
-            Err(err) => Err(err),
+            Err(err) => refuse(req, err).await,
         },
         (None, true) => route(&api, &info, req).await,
-        (None, false) => Err(ApiError::unauthorized()),
+        (None, false) => refuse(req, ApiError::unauthorized()).await,
     };
     result.unwrap_or_else(|err| respond::error(&err))
+}
+
+/// Refuses a request after reading what it sent (up to a bound), so an HTTP/2 client gets
+/// the Status instead of a reset stream.
+async fn refuse(req: Request<Body>, err: ApiError) -> Result<HttpResponse, ApiError> {
+    use http_body_util::BodyExt;
+    let mut body = req.into_body();
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, |d| d.len());
+        if seen > negotiate::MAX_BODY_BYTES {
+            break;
+        }
+    }
+    Err(err)
 }
 
 fn authorize(api: &ApiServer, user: &UserInfo, info: &RequestInfo) -> Result<(), ApiError> {

@@ -10,6 +10,7 @@ use super::request_info::RequestInfo;
 use super::respond::{self, HttpResponse};
 use super::{subresources, watch_response, ApiServer};
 use crate::server::api_error::ApiError;
+use crate::server::auth::authn::UserInfo;
 use crate::server::registry::catalog::{self, ResourceType};
 use crate::server::registry::options::PatchType;
 use crate::server::registry::printers::{self, IncludeObject};
@@ -55,7 +56,11 @@ pub async fn handle(api: &ApiServer, info: &RequestInfo, req: Request<Body>) -> 
             Ok(watch_response::stream(rt, events, view, query.timeout_seconds()?))
         }
         ("create", None) if info.name.is_none() => {
+            let user = req.extensions().get::<UserInfo>().cloned();
             let body = read_json(req).await?;
+            if let Some(user) = &user {
+                crate::server::auth::node_authorizer::restrict_creates(user, rt, &body)?;
+            }
             let written = registry.create(rt, ns, body, &query.write_options()?).await?;
             Ok(render_one(rt, StatusCode::CREATED, written.object, view, &written.warnings))
         }

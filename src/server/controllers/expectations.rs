@@ -42,6 +42,13 @@ impl Expectations {
         self.records.lock().expect("expectations lock").insert(key.to_string(), record);
     }
 
+    /// Creations and deletions made in one round, expected together.
+    pub fn expect(&self, key: &str, creations: usize, pod_keys: impl IntoIterator<Item = String>) {
+        let record =
+            Record { adds: creations as i64, deletions: pod_keys.into_iter().collect(), set_at: Instant::now() };
+        self.records.lock().expect("expectations lock").insert(key.to_string(), record);
+    }
+
     /// A pod the controller created was seen (or its creation will never be).
     pub fn creation_observed(&self, key: &str) {
         if let Some(r) = self.records.lock().expect("expectations lock").get_mut(key) {

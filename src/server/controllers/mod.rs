@@ -2,21 +2,28 @@
 //! write through the registry, as DESIGN.md lays out.
 
 pub mod controller_ref;
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod events;
 pub mod expectations;
 pub mod garbage_collector;
+pub mod history;
 pub mod informer;
+pub mod job;
 pub mod namespace;
 pub mod node_ipam;
 pub mod node_lifecycle;
 pub mod pod_control;
+pub mod pod_routing;
 pub mod pods;
 pub mod queue;
 pub mod replicaset;
 pub mod service_backends;
 pub mod serviceaccount;
+pub mod statefulset;
+pub mod status_update;
 
 use std::sync::Arc;
 
@@ -43,6 +50,10 @@ pub fn start(informers: &Arc<Informers>, settings: &Settings) -> anyhow::Result<
     replicaset::spawn(informers, &replicaset::REPLICA_SETS);
     replicaset::spawn(informers, &replicaset::REPLICATION_CONTROLLERS);
     deployment::spawn(informers);
+    daemonset::spawn(informers);
+    statefulset::spawn(informers);
+    job::spawn(informers);
+    cronjob::spawn(informers);
     garbage_collector::spawn(informers.registry().clone());
     Ok(())
 }

@@ -28,7 +28,19 @@ impl PodControl {
 
     /// Creates a pod from `template` in `owner`'s namespace, controlled through `controller_ref`.
     pub async fn create(&self, owner: &Value, template: &Value, controller_ref: &Value) -> Result<Value, ApiError> {
-        let pod = pod_from_template(template, object::name(owner), controller_ref);
+        self.create_with_prefix(owner, template, controller_ref, &generate_name_prefix(object::name(owner))).await
+    }
+
+    /// Creates a pod as `create` does, named `<prefix><random>`.
+    pub async fn create_with_prefix(
+        &self,
+        owner: &Value,
+        template: &Value,
+        controller_ref: &Value,
+        prefix: &str,
+    ) -> Result<Value, ApiError> {
+        let mut pod = pod_from_template(template, object::name(owner), controller_ref);
+        pod["metadata"]["generateName"] = json!(prefix);
         match self.registry.create(self.pods, Some(object::namespace(owner)), pod, &WriteOptions::default()).await {
             Ok(written) => {
                 let message = format!("Created pod: {}", object::name(&written.object));
@@ -85,7 +97,7 @@ pub fn pod_from_template(template: &Value, owner_name: &str, controller_ref: &Va
 }
 
 /// `<owner>-`, or the owner's name alone if the dash would make an invalid name.
-fn generate_name_prefix(owner_name: &str) -> String {
+pub fn generate_name_prefix(owner_name: &str) -> String {
     let prefix = format!("{owner_name}-");
     // The generated suffix is checked with the name; only the prefix's own syntax matters here.
     if validation::dns1123_subdomain(&format!("{prefix}x")).is_ok() {

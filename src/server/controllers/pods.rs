@@ -53,7 +53,10 @@ pub fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) -> bool
     if min_ready_seconds <= 0 {
         return true;
     }
-    ready_since(pod).is_some_and(|since| since + jiff::SignedDuration::from_secs(min_ready_seconds) < now)
+    // A minReadySeconds past the end of time is never reached.
+    ready_since(pod).is_some_and(|since| {
+        since.checked_add(jiff::SignedDuration::from_secs(min_ready_seconds)).is_ok_and(|at| at < now)
+    })
 }
 
 /// How long until a ready pod that is not yet available becomes available.
@@ -62,7 +65,7 @@ pub fn time_until_available(pod: &Value, min_ready_seconds: i64, now: Timestamp)
         return None;
     }
     let since = ready_since(pod)?;
-    let at = since + jiff::SignedDuration::from_secs(min_ready_seconds);
+    let at = since.checked_add(jiff::SignedDuration::from_secs(min_ready_seconds)).ok()?;
     Some(Duration::try_from(at.duration_since(now)).unwrap_or_default())
 }
 

@@ -7,8 +7,9 @@ use serde_json::Value;
 
 use crate::server::api_error::ApiError;
 
+/// How a requirement tests a label's value.
 #[derive(Debug, Clone, PartialEq)]
-enum Op {
+pub enum Op {
     In(Vec<String>),
     NotIn(Vec<String>),
     Exists,
@@ -17,10 +18,25 @@ enum Op {
     Lt(i64),
 }
 
+/// One term of a selector.
 #[derive(Debug, Clone, PartialEq)]
-struct Requirement {
-    key: String,
-    op: Op,
+pub struct Requirement {
+    pub key: String,
+    pub op: Op,
+}
+
+impl Requirement {
+    /// Whether a label (or field) with `value` — `None` when absent — satisfies it.
+    pub fn matches(&self, value: Option<&str>) -> bool {
+        match &self.op {
+            Op::In(values) => value.is_some_and(|v| values.iter().any(|x| x == v)),
+            Op::NotIn(values) => value.is_none_or(|v| !values.iter().any(|x| x == v)),
+            Op::Exists => value.is_some(),
+            Op::DoesNotExist => value.is_none(),
+            Op::Gt(n) => value.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
+            Op::Lt(n) => value.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
+        }
+    }
 }
 
 /// A parsed selector; the empty selector matches everything.
@@ -89,17 +105,7 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.requirements.iter().all(|r| {
-            let value = labels.get(&r.key);
-            match &r.op {
-                Op::In(values) => value.is_some_and(|v| values.contains(v)),
-                Op::NotIn(values) => value.is_none_or(|v| !values.contains(v)),
-                Op::Exists => value.is_some(),
-                Op::DoesNotExist => value.is_none(),
-                Op::Gt(n) => value.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
-                Op::Lt(n) => value.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
-            }
-        })
+        self.requirements.iter().all(|r| r.matches(labels.get(&r.key).map(String::as_str)))
     }
 
     /// Matches the labels of an object (`metadata.labels`).

@@ -10,7 +10,7 @@ mod binder;
 mod cache;
 mod diagnosis;
 mod framework;
-mod node_affinity;
+pub(crate) mod node_affinity;
 mod node_info;
 mod node_ports;
 mod node_resources;
@@ -20,7 +20,7 @@ pub mod quantity;
 mod queue;
 mod resources;
 mod spread;
-mod taints;
+pub(crate) mod taints;
 #[cfg(test)]
 mod testing;
 

@@ -8,66 +8,37 @@ use serde_json::Value;
 use super::framework::{Plugin, Unfit};
 use super::node_info::NodeInfo;
 use super::pod_info::PodInfo;
+use crate::server::registry::label_selector::{Op, Requirement};
 
-#[derive(Debug, Clone, PartialEq)]
-enum Operator {
-    In(Vec<String>),
-    NotIn(Vec<String>),
-    Exists,
-    DoesNotExist,
-    Gt(i64),
-    Lt(i64),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Requirement {
-    key: String,
-    op: Operator,
-}
-
-impl Requirement {
-    fn parse(req: &Value, path: &str) -> Result<Self, String> {
-        let key = req.get("key").and_then(Value::as_str).ok_or_else(|| format!("{path}.key: Required value"))?;
-        let values: Vec<String> = req
-            .get("values")
-            .and_then(Value::as_array)
-            .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
-        let number = |values: &[String]| match values {
-            [one] => {
-                one.parse::<i64>().map_err(|_| format!("{path}.values[0]: Invalid value: {one:?}: must be an integer"))
-            }
-            _ => Err(format!(
-                "{path}.values: Required value: must be specified single value when `operator` is 'Lt' or 'Gt'"
-            )),
-        };
-        let op = match req.get("operator").and_then(Value::as_str).unwrap_or_default() {
-            "In" if !values.is_empty() => Operator::In(values),
-            "NotIn" if !values.is_empty() => Operator::NotIn(values),
-            "In" | "NotIn" => {
-                return Err(format!(
-                    "{path}.values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
-                ))
-            }
-            "Exists" => Operator::Exists,
-            "DoesNotExist" => Operator::DoesNotExist,
-            "Gt" => Operator::Gt(number(&values)?),
-            "Lt" => Operator::Lt(number(&values)?),
-            other => return Err(format!("{path}.operator: Invalid value: {other:?}: not a valid selector operator")),
-        };
-        Ok(Self { key: key.to_string(), op })
-    }
-
-    fn matches(&self, value: Option<&str>) -> bool {
-        match &self.op {
-            Operator::In(values) => value.is_some_and(|v| values.iter().any(|x| x == v)),
-            Operator::NotIn(values) => value.is_none_or(|v| !values.iter().any(|x| x == v)),
-            Operator::Exists => value.is_some(),
-            Operator::DoesNotExist => value.is_none(),
-            Operator::Gt(n) => value.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
-            Operator::Lt(n) => value.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
+/// A node selector requirement, with Kubernetes' validation messages.
+fn parse_requirement(req: &Value, path: &str) -> Result<Requirement, String> {
+    let key = req.get("key").and_then(Value::as_str).ok_or_else(|| format!("{path}.key: Required value"))?;
+    let values: Vec<String> = req
+        .get("values")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let number = |values: &[String]| match values {
+        [one] => {
+            one.parse::<i64>().map_err(|_| format!("{path}.values[0]: Invalid value: {one:?}: must be an integer"))
         }
-    }
+        _ => Err(format!(
+            "{path}.values: Required value: must be specified single value when `operator` is 'Lt' or 'Gt'"
+        )),
+    };
+    let op = match req.get("operator").and_then(Value::as_str).unwrap_or_default() {
+        "In" if !values.is_empty() => Op::In(values),
+        "NotIn" if !values.is_empty() => Op::NotIn(values),
+        "In" | "NotIn" => {
+            return Err(format!("{path}.values: Required value: must be specified when `operator` is 'In' or 'NotIn'"))
+        }
+        "Exists" => Op::Exists,
+        "DoesNotExist" => Op::DoesNotExist,
+        "Gt" => Op::Gt(number(&values)?),
+        "Lt" => Op::Lt(number(&values)?),
+        other => return Err(format!("{path}.operator: Invalid value: {other:?}: not a valid selector operator")),
+    };
+    Ok(Requirement { key: key.to_string(), op })
 }
 
 /// One NodeSelectorTerm: every label expression and field expression must hold.
@@ -86,7 +57,7 @@ impl Term {
                 .into_iter()
                 .flatten()
                 .enumerate()
-                .map(|(i, r)| Requirement::parse(r, &format!("{path}.{field}[{i}]")))
+                .map(|(i, r)| parse_requirement(r, &format!("{path}.{field}[{i}]")))
                 .collect()
         };
         let expressions = parse_list("matchExpressions")?;
@@ -98,7 +69,7 @@ impl Term {
                     field.key
                 ));
             }
-            if !matches!(field.op, Operator::In(ref v) | Operator::NotIn(ref v) if v.len() == 1) {
+            if !matches!(field.op, Op::In(ref v) | Op::NotIn(ref v) if v.len() == 1) {
                 return Err(format!(
                     "{path}.matchFields[{i}]: Invalid value: must be 'In' or 'NotIn' with exactly one value"
                 ));

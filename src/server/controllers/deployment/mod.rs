@@ -3,7 +3,7 @@
 //! Recreate strategy, scales them (proportionally during a rollout), keeps
 //! `revisionHistoryLimit` old ones for `kubectl rollout undo`, and reports progress.
 
-mod fenceposts;
+pub(crate) mod fenceposts;
 mod recreate;
 mod replica_sets;
 mod revisions;

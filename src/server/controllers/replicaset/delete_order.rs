@@ -75,10 +75,25 @@ pub fn choose(candidates: &[Arc<Value>], related: &[Arc<Value>], count: usize, n
             *per_node.entry(node).or_default() += 1;
         }
     }
-    let mut ranked: Vec<(DeletionRank, &Arc<Value>)> =
-        candidates.iter().map(|pod| (DeletionRank::of(pod, &per_node, now), pod)).collect();
-    ranked.sort_by(|a, b| a.0.cmp(&b.0));
-    ranked.into_iter().take(count).map(|(_, pod)| pod.clone()).collect()
+    // One at a time, counting each chosen pod off its node, so a scale-down evens out the
+    // spread instead of emptying whichever node happens to rank first.
+    let mut left: Vec<&Arc<Value>> = candidates.iter().collect();
+    let mut chosen = Vec::with_capacity(count);
+    for _ in 0..count {
+        let Some((index, _)) = left
+            .iter()
+            .enumerate()
+            .min_by(|a, b| DeletionRank::of(a.1, &per_node, now).cmp(&DeletionRank::of(b.1, &per_node, now)))
+        else {
+            break;
+        };
+        let pod = left.swap_remove(index);
+        if let Some(n) = per_node.get_mut(pods::node_name(pod)) {
+            *n = n.saturating_sub(1);
+        }
+        chosen.push(pod.clone());
+    }
+    chosen
 }
 
 #[cfg(test)]
@@ -148,5 +163,19 @@ mod tests {
         // 1 s = 1e9 ns, and 2^29 < 1e9 < 2^30.
         assert_eq!(age_rank(at("2024-01-01T11:59:59Z"), now), 29);
         assert!(age_rank(at("2024-01-01T00:00:00Z"), now) > age_rank(at("2024-01-01T11:00:00Z"), now));
+    }
+
+    #[test]
+    fn scaling_down_evens_out_the_spread() {
+        let now: Timestamp = "2024-01-01T12:00:00Z".parse().unwrap();
+        let pods: Vec<Arc<Value>> = (0..9)
+            .map(|i| pod(&format!("u{i}"), &format!("n{}", i % 3), "Running", true, "2024-01-01T11:00:00Z"))
+            .collect();
+        let chosen = choose(&pods, &pods, 6, now);
+        let mut left: HashMap<String, usize> = HashMap::new();
+        for p in pods.iter().filter(|p| !chosen.contains(p)) {
+            *left.entry(pods::node_name(p).to_string()).or_default() += 1;
+        }
+        assert_eq!(left.values().copied().collect::<Vec<_>>(), [1, 1, 1]);
     }
 }
