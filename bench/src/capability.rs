@@ -13,26 +13,38 @@ pub enum Capability {
     Shim,
     /// `onebin run` and `onebin images`: the container runtime, driven from the command line.
     Runtime,
+    /// `onebin agent --simulate N`: hollow nodes for scale tests.
+    SimulatedNodes,
 }
 
 impl Capability {
-    const ALL: [Capability; 3] = [Capability::Agent, Capability::Shim, Capability::Runtime];
+    const ALL: [Capability; 4] = [Capability::Agent, Capability::Shim, Capability::Runtime, Capability::SimulatedNodes];
 
     /// The subcommands whose presence shows the capability.
     fn subcommands(self) -> &'static [&'static str] {
         match self {
-            Capability::Agent => &["agent"],
+            Capability::Agent | Capability::SimulatedNodes => &["agent"],
             Capability::Shim => &["shim"],
             Capability::Runtime => &["run", "images"],
         }
     }
 
+    /// A flag of the (first) subcommand the capability also needs.
+    fn flag(self) -> Option<&'static str> {
+        match self {
+            Capability::SimulatedNodes => Some("--simulate"),
+            _ => None,
+        }
+    }
+
     pub fn describe(self) -> String {
-        let commands: Vec<String> = self.subcommands().iter().map(|c| format!("`onebin {c}`")).collect();
+        let flag = self.flag().map(|f| format!(" {f}")).unwrap_or_default();
+        let commands: Vec<String> = self.subcommands().iter().map(|c| format!("`onebin {c}{flag}`")).collect();
         let what = match self {
             Capability::Agent => "a node agent that joins a server",
             Capability::Shim => "the per-pod shim",
             Capability::Runtime => "the container runtime",
+            Capability::SimulatedNodes => "simulated nodes",
         };
         format!("{} ({what})", commands.join(" and "))
     }
@@ -48,15 +60,24 @@ impl Capabilities {
     /// Probes `onebin`: a subcommand exists when `onebin SUBCOMMAND --help` succeeds (clap
     /// refuses unknown subcommands, and hidden ones still answer).
     pub fn probe(onebin: &Path) -> Self {
-        let has = |sub: &str| {
+        let help_of = |sub: &str| {
             Command::new(onebin)
                 .args([sub, "--help"])
-                .stdout(Stdio::null())
                 .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         };
-        let present = Capability::ALL.into_iter().filter(|c| c.subcommands().iter().all(|sub| has(sub))).collect();
+        let present = Capability::ALL
+            .into_iter()
+            .filter(|c| {
+                c.subcommands().iter().enumerate().all(|(i, sub)| match (help_of(sub), c.flag()) {
+                    (Some(text), Some(flag)) if i == 0 => text.contains(flag),
+                    (found, _) => found.is_some(),
+                })
+            })
+            .collect();
         let help = Command::new(onebin).args(["server", "--help"]).output().map(|o| o.stdout).unwrap_or_default();
         let server_flags = String::from_utf8_lossy(&help)
             .split(|c: char| c.is_whitespace() || c == ',' || c == '=')

@@ -1,6 +1,7 @@
 //! onebin-bench: runs the benchmarks of issue 7, each side by side with its peer where one
 //! can be had, and rewrites bench/RESULTS.md. `bench/run` builds and starts it.
 
+mod agent;
 mod benches;
 mod capability;
 mod debian;
@@ -15,6 +16,7 @@ mod report;
 mod server;
 mod stats;
 mod tls;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -77,6 +77,47 @@ pub fn remove_cgroup(parent: &str) {
     }
 }
 
+/// SIGKILLs every process in the cgroup `parent` and below, in every hierarchy: what a node's
+/// pods leave running when their agent is gone.
+pub fn remove_cgroup_processes(parent: &str) {
+    fn kill_in(dir: &std::path::Path) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                kill_in(&entry.path());
+            }
+        }
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+        for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+    let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else { return };
+    for hierarchy in hierarchies.flatten() {
+        let root = hierarchy.path().join(parent.trim_start_matches('/'));
+        if root.is_dir() {
+            kill_in(&root);
+        }
+    }
+    // The killed processes must be gone before their cgroups can be removed.
+    std::thread::sleep(Duration::from_millis(200));
+}
+
+/// Detaches every mount at or below `dir` (pod rootfs, volumes, network namespaces), deepest first.
+pub fn unmount_under(dir: &std::path::Path) {
+    let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") else { return };
+    // The fifth field is the mount point, with spaces and the like escaped as octal.
+    let mut points: Vec<String> = mountinfo
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|p| p.replace("\\040", " "))
+        .filter(|p| std::path::Path::new(p).starts_with(dir))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for point in points {
+        let _ = nix::mount::umount2(point.as_str(), nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
 fn remove_cgroup_dir(dir: &std::path::Path) {
     if let Ok(children) = std::fs::read_dir(dir) {
         for child in children.flatten() {

@@ -90,6 +90,21 @@ impl Server {
         self.dir.path().join("kubeconfig")
     }
 
+    /// The URL agents join.
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's join token, as `onebin token` prints it.
+    pub fn token(&self, ctx: &Ctx) -> Result<String> {
+        let out =
+            Command::new(&ctx.onebin).arg("token").arg("--data-dir").arg(self.dir.path().join("data")).output()?;
+        if !out.status.success() {
+            bail!("onebin token failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
     /// The API server, authenticated as the admin of the kubeconfig it wrote.
     pub fn admin(&self) -> Result<Endpoint> {
         crate::kubeconfig::admin_endpoint(&self.kubeconfig())
@@ -186,7 +201,7 @@ impl Drop for Server {
 /// Readiness is polled this often: the resolution of the start-up timings.
 const POLL: Duration = Duration::from_millis(5);
 
-fn node_is_ready(body: &[u8]) -> bool {
+pub fn node_is_ready(body: &[u8]) -> bool {
     let Ok(node) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
     node["status"]["conditions"]
         .as_array()

@@ -3,10 +3,13 @@
 
 mod api_throughput;
 mod binary_size;
+mod cluster_create;
 mod cold_start;
 mod container_start;
 mod idle_memory;
 mod objects;
+mod pod_ready;
+mod scheduler_throughput;
 mod watch_fanout;
 
 use std::path::PathBuf;
@@ -73,6 +76,9 @@ enum Runner {
     ApiThroughput,
     ContainerStart,
     WatchFanout,
+    PodReady,
+    ClusterCreate,
+    SchedulerThroughput,
 }
 
 /// k3s is the peer the issue names for the control-plane benchmarks.
@@ -139,9 +145,9 @@ pub const ALL: &[Bench] = &[
         name: "pod-ready",
         title: "pod create → Ready (1 pod, 100-replica Deployment)",
         core: false,
-        needs: &[Capability::Runtime, Capability::Shim],
-        packages: &[],
-        run: None,
+        needs: &[Capability::Agent, Capability::Runtime, Capability::Shim],
+        packages: pod_ready::PACKAGES,
+        run: Some(Runner::PodReady),
         later: &["1 pod: create → Ready", "100-replica Deployment: create → all Ready"],
     },
     Bench {
@@ -150,8 +156,17 @@ pub const ALL: &[Bench] = &[
         core: false,
         needs: &[Capability::Agent],
         packages: &[],
-        run: None,
+        run: Some(Runner::ClusterCreate),
         later: &["4 hosts (network namespaces): first exec → all 4 nodes Ready"],
+    },
+    Bench {
+        name: "scheduler-throughput",
+        title: "scheduling 10,000 pods on 100 simulated nodes, and the server's memory at that size",
+        core: false,
+        needs: &[Capability::SimulatedNodes],
+        packages: &[],
+        run: Some(Runner::SchedulerThroughput),
+        later: &["10,000 pods on 100 simulated nodes: first create → all bound", "server memory at that size"],
     },
     Bench {
         name: "pod-network",
@@ -169,7 +184,7 @@ pub const ALL: &[Bench] = &[
         needs: &[Capability::Agent],
         packages: &[],
         run: None,
-        later: &["1,000 Services with endpoints: create → the node's service proxy has programmed them all"],
+        later: &["1,000 Services with endpoints: adding the 1,000th → programmed (the service proxy brings bench/proxy_sync.rs)"],
     },
 ];
 
@@ -200,6 +215,9 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
         Runner::ApiThroughput => api_throughput::run(bench, ctx).await,
         Runner::WatchFanout => watch_fanout::run(bench, ctx).await,
         Runner::ContainerStart => container_start::run(bench, ctx).await,
+        Runner::PodReady => pod_ready::run(bench, ctx).await,
+        Runner::ClusterCreate => cluster_create::run(bench, ctx).await,
+        Runner::SchedulerThroughput => scheduler_throughput::run(bench, ctx).await,
     }
 }
 

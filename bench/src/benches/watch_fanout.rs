@@ -6,9 +6,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use anyhow::{anyhow, bail, Context, Result};
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -287,33 +285,23 @@ async fn watch(
     request: hyper::Request<crate::http::Body>,
     established: mpsc::Sender<()>,
 ) -> Result<Watched> {
-    let response = conn.send(request).await.context("opening a watch")?;
-    ensure!(response.status() == StatusCode::OK, "watch answered {}", response.status());
+    let mut events = crate::watch::Events::open(&mut conn, request).await?;
     let _ = established.send(()).await;
-    let mut body: Incoming = response.into_body();
-    let (mut pending, mut seen, mut duplicates) = (Vec::new(), HashSet::with_capacity(BURST), 0);
+    let (mut seen, mut duplicates) = (HashSet::with_capacity(BURST), 0);
     while seen.len() < BURST {
-        let Some(frame) = body.frame().await else {
+        let Some(line) = events.next().await? else {
             bail!("the watch ended after {} of {BURST} events", seen.len());
         };
-        let Ok(data) = frame?.into_data() else { continue };
-        pending.extend_from_slice(&data);
-        let mut consumed = 0;
-        while let Some(end) = pending[consumed..].iter().position(|b| *b == b'\n') {
-            let line = &pending[consumed..consumed + end];
-            consumed += end + 1;
-            let event: Event = serde_json::from_slice(line).context("decoding a watch event")?;
-            if event.kind == "ERROR" {
-                bail!("the watch sent an error: {}", String::from_utf8_lossy(line));
-            }
-            if event.kind == "ADDED"
-                && event.object.metadata.name.starts_with(PREFIX)
-                && !seen.insert(event.object.metadata.name.to_string())
-            {
-                duplicates += 1;
-            }
+        let event: Event = serde_json::from_slice(&line).context("decoding a watch event")?;
+        if event.kind == "ERROR" {
+            bail!("the watch sent an error: {}", String::from_utf8_lossy(&line));
         }
-        pending.drain(..consumed);
+        if event.kind == "ADDED"
+            && event.object.metadata.name.starts_with(PREFIX)
+            && !seen.insert(event.object.metadata.name.to_string())
+        {
+            duplicates += 1;
+        }
     }
     Ok(Watched { done: Instant::now(), duplicates })
 }
