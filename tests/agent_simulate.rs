@@ -74,7 +74,9 @@ fn simulated_nodes_run_a_deployment_and_keep_their_leases() {
 
     // Leases are renewed every ten seconds, and the nodes stay Ready across renewals.
     let before = lease_renew_time(&server, NODES[0]);
-    eventually(Duration::from_secs(40), "a lease renewal", || (lease_renew_time(&server, NODES[0]) != before).then_some(()));
+    eventually(Duration::from_secs(40), "a lease renewal", || {
+        (lease_renew_time(&server, NODES[0]) != before).then_some(())
+    });
     for node in NODES {
         server.wait_node_ready(node);
     }

@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use futures::StreamExt;
@@ -70,18 +71,26 @@ async fn hollow_node(dir: PathBuf, server: String, token: String, config: NodeCo
     super::register_until_accepted(&nodes, &config).await?;
     let heartbeat = tokio::spawn(super::node::heartbeat(client.clone(), config.clone(), || true));
     let pod_cidr = super::wait_for_pod_cidr(&nodes, &config.name).await?;
-    HollowKubelet { client, host_ip: config.ip.to_string(), name: config.name, ips: PodIps::new(pod_cidr) }
+    let ips = PodIps::new(pod_cidr);
+    HollowKubelet { client, host_ip: config.ip.to_string(), name: config.name, ips, failed: HashMap::new() }
         .follow_pods()
         .await;
     heartbeat.abort();
     Ok(())
 }
 
+/// How soon a pod whose status could not be written is tried again: the server's view of a
+/// binding can lag behind this node's watch (its node authorizer reads an informer), as it can
+/// for any kubelet.
+const RETRY: Duration = Duration::from_secs(1);
+
 struct HollowKubelet {
     client: kube::Client,
     name: String,
     host_ip: String,
     ips: PodIps,
+    /// Pods whose last sync failed, by uid: tried again every `RETRY`.
+    failed: HashMap<String, Pod>,
 }
 
 impl HollowKubelet {
@@ -91,26 +100,60 @@ impl HollowKubelet {
         let config = watcher::Config::default().fields(&format!("spec.nodeName={}", self.name));
         let mut events = watcher::watcher(api, config).default_backoff().boxed();
         let mut listed = HashSet::new();
-        while let Some(event) = events.next().await {
-            match event {
-                Ok(Event::Init) => listed.clear(),
-                Ok(Event::InitApply(pod)) => {
-                    listed.insert(pod.metadata.uid.clone().unwrap_or_default());
-                    self.reconcile(&pod).await;
+        let mut retry = tokio::time::interval(RETRY);
+        retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = events.next() => match event {
+                    None => return,
+                    Some(Ok(Event::Init)) => listed.clear(),
+                    Some(Ok(Event::InitApply(pod))) => {
+                        listed.insert(uid_of(&pod));
+                        self.reconcile(pod).await;
+                    }
+                    // Pods that went away while the watch was down give their IPs back.
+                    Some(Ok(Event::InitDone)) => {
+                        self.ips.retain(&listed);
+                        self.failed.retain(|uid, _| listed.contains(uid));
+                    }
+                    Some(Ok(Event::Apply(pod))) => self.reconcile(pod).await,
+                    Some(Ok(Event::Delete(pod))) => {
+                        let uid = uid_of(&pod);
+                        self.ips.release(&uid);
+                        self.failed.remove(&uid);
+                    }
+                    Some(Err(err)) => tracing::warn!(node = %self.name, %err, "watching the node's pods failed; retrying"),
+                },
+                _ = retry.tick() => {
+                    for pod in std::mem::take(&mut self.failed).into_values() {
+                        self.reconcile(pod).await;
+                    }
                 }
-                // Pods that went away while the watch was down give their IPs back.
-                Ok(Event::InitDone) => self.ips.retain(&listed),
-                Ok(Event::Apply(pod)) => self.reconcile(&pod).await,
-                Ok(Event::Delete(pod)) => self.ips.release(pod.metadata.uid.as_deref().unwrap_or_default()),
-                Err(err) => tracing::warn!(node = %self.name, %err, "watching the node's pods failed; retrying"),
             }
         }
     }
 
-    async fn reconcile(&mut self, pod: &Pod) {
-        let uid = pod.metadata.uid.clone().unwrap_or_default();
+    /// Syncs `pod`, keeping it for a retry when that fails.
+    async fn reconcile(&mut self, pod: Pod) {
+        let uid = uid_of(&pod);
+        match self.sync(&pod).await {
+            Ok(()) => {
+                self.failed.remove(&uid);
+            }
+            Err(err) => {
+                let name = pod.metadata.name.as_deref().unwrap_or_default();
+                tracing::debug!(node = %self.name, pod = %name, "syncing the pod failed, retrying: {err:#}");
+                self.failed.insert(uid, pod);
+            }
+        }
+    }
+
+    /// Removes a deleted pod, or reports a live one Running with its IP.
+    async fn sync(&mut self, pod: &Pod) -> Result<()> {
+        let uid = uid_of(pod);
         let name = pod.metadata.name.clone().unwrap_or_default();
-        let api: Api<Pod> = Api::namespaced(self.client.clone(), pod.metadata.namespace.as_deref().unwrap_or("default"));
+        let api: Api<Pod> =
+            Api::namespaced(self.client.clone(), pod.metadata.namespace.as_deref().unwrap_or("default"));
         if pod.metadata.deletion_timestamp.is_some() {
             // Nothing runs, so nothing needs its grace period: remove the object as the kubelet
             // does once the containers are gone.
@@ -122,26 +165,26 @@ impl HollowKubelet {
             match api.delete(&name, &params).await {
                 Ok(_) => {}
                 Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
-                Err(err) => tracing::warn!(node = %self.name, pod = %name, %err, "removing a deleted pod failed"),
+                Err(err) => return Err(err).context("removing the deleted pod"),
             }
             self.ips.release(&uid);
-            return;
+            return Ok(());
         }
         let reported = pod.status.as_ref().and_then(|s| s.pod_ip.as_deref()).and_then(|ip| ip.parse().ok());
         let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
-        let Some(ip) = self.ips.assign(&uid, reported) else {
-            tracing::warn!(node = %self.name, pod = %name, "the node's pod subnet is full");
-            return;
-        };
+        let ip = self.ips.assign(&uid, reported).context("the node's pod subnet is full")?;
         if running && reported == Some(ip) {
-            return;
+            return Ok(());
         }
         let status = running_status(pod, &ip.to_string(), &self.host_ip, Timestamp::now());
         let patch = Patch::Merge(json!({ "status": status }));
-        if let Err(err) = api.patch_status(&name, &PatchParams::default(), &patch).await {
-            tracing::warn!(node = %self.name, pod = %name, %err, "reporting the pod Running failed");
-        }
+        api.patch_status(&name, &PatchParams::default(), &patch).await.context("reporting the pod Running")?;
+        Ok(())
     }
+}
+
+fn uid_of(pod: &Pod) -> String {
+    pod.metadata.uid.clone().unwrap_or_default()
 }
 
 /// The status of `pod` with every init container completed and every container running and
