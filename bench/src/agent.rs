@@ -104,9 +104,10 @@ impl Agent {
 impl Drop for Agent {
     fn drop(&mut self) {
         process::terminate(&mut self.child);
-        // Pods of a real node outlive its agent (as with any kubelet): their shims and
-        // containers go with the cgroup, their mounts with the run dir.
+        // Pods of a real node outlive its agent (as with any kubelet): their containers go
+        // with the cgroup, their shims (which name this node's run dir) and mounts after them.
         process::remove_cgroup_processes(&self.cgroup_parent);
+        process::kill_processes_naming(&self.run_dir());
         process::unmount_under(&self.run_dir());
         process::unmount_under(&self.dir.path().join("data"));
         process::remove_cgroup(&self.cgroup_parent);

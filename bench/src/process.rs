@@ -102,6 +102,18 @@ pub fn remove_cgroup_processes(parent: &str) {
     std::thread::sleep(Duration::from_millis(200));
 }
 
+/// SIGKILLs every process whose command line names `path` (a node's shims carry its run dir).
+pub fn kill_processes_naming(path: &std::path::Path) {
+    let needle = path.as_os_str().as_encoded_bytes();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if cmdline.windows(needle.len()).any(|w| w == needle) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
 /// Detaches every mount at or below `dir` (pod rootfs, volumes, network namespaces), deepest first.
 pub fn unmount_under(dir: &std::path::Path) {
     let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") else { return };

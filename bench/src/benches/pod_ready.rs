@@ -68,7 +68,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
         }
     }
     let shims = shim_memory(&node.run_dir());
-    delete_all(&mut conn, &api, &pods).await?;
+    delete_all(&mut conn, &api, &pods, &node).await?;
 
     let deployments = format!("/apis/apps/v1/namespaces/{NAMESPACE}/deployments");
     let started = Instant::now();
@@ -89,7 +89,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     .map_err(|err| anyhow::anyhow!("{err:#}; the agent's log ends with:\n{}", node.log_tail()))?;
     let with_100 = node.memory()?;
     conn.expect(api.request(Method::DELETE, &path, None), StatusCode::OK).await?;
-    delete_all(&mut conn, &api, &pods).await?;
+    delete_all(&mut conn, &api, &pods, &node).await?;
     node.fail_if_exited()?;
     server.wait_ready(Duration::from_secs(1)).await.context("the server after the run")?;
 
@@ -177,18 +177,21 @@ fn shim_memory(run_dir: &Path) -> Vec<Memory> {
         .collect()
 }
 
-/// Deletes every pod of the namespace and waits until the node has removed them.
-async fn delete_all(conn: &mut Conn, api: &Endpoint, pods: &str) -> Result<()> {
+/// Deletes every pod of the namespace and waits until they are gone from the API and the
+/// node has torn down their sandboxes (shims, network, mounts).
+async fn delete_all(conn: &mut Conn, api: &Endpoint, pods: &str, node: &Agent) -> Result<()> {
     conn.expect(api.request(Method::DELETE, pods, None), StatusCode::OK).await?;
+    let sandboxes = node.run_dir().join("sandboxes");
     agent::wait_until(
         Instant::now(),
         Duration::from_secs(120),
         Duration::from_millis(100),
-        "the pods deleted",
+        "the pods removed",
         async || {
             let body = conn.expect(api.request(Method::GET, pods, None), StatusCode::OK).await?;
             let list: serde_json::Value = serde_json::from_slice(&body)?;
-            Ok(list["items"].as_array().is_some_and(Vec::is_empty))
+            let torn_down = std::fs::read_dir(&sandboxes).map_or(true, |mut entries| entries.next().is_none());
+            Ok(list["items"].as_array().is_some_and(Vec::is_empty) && torn_down)
         },
     )
     .await?;
