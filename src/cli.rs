@@ -234,6 +234,11 @@ pub struct AgentCommandArgs {
     pub token_file: Option<PathBuf>,
     #[command(flatten)]
     pub agent: AgentArgs,
+    /// Run N simulated nodes instead of this machine's node (hollow nodes, as kwok and
+    /// kubemark): each joins as `<node-name>-<i>`, heartbeats, and reports the pods bound to it
+    /// Running with an IP from its pod subnet, without running any container. For scale tests.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub simulate: Option<u32>,
 }
 
 impl AgentCommandArgs {

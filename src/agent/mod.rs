@@ -10,6 +10,7 @@ pub mod node;
 pub mod nodeapi;
 pub mod overlay;
 pub mod quantity;
+pub mod simulate;
 
 use std::path::{Path, PathBuf};
 
@@ -78,6 +79,12 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
     let token = args.token()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("onebin-agent").build()?;
     runtime.block_on(async move {
+        if let Some(count) = args.simulate {
+            return tokio::select! {
+                result = simulate::run(&args, count, &token) => result,
+                () = crate::server::shutdown_signal() => Ok(()),
+            };
+        }
         let data_dir = args.common.data_dir.clone();
         let name = args.agent.node_name.clone().unwrap_or_else(crate::host::hostname);
         crate::server::registry::validation::dns1123_subdomain(&name)
@@ -127,19 +134,7 @@ pub fn run_joined(args: crate::cli::AgentCommandArgs) -> Result<()> {
 pub async fn run(config: AgentConfig) -> Result<()> {
     let client = client(&config.kubeconfig).await?;
     let nodes: Api<Node> = Api::all(client.clone());
-    let mut delay = std::time::Duration::from_millis(200);
-    loop {
-        match node::register(&nodes, &config.node).await {
-            Ok(_) => break,
-            Err(err) if err.to_string().contains("already registered by another running agent") => return Err(err),
-            Err(err) => {
-                tracing::warn!(%err, ?delay, "node registration failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(10));
-            }
-        }
-    }
-    tracing::info!(node = %config.node.name, "node registered");
+    register_until_accepted(&nodes, &config.node).await?;
     crate::sd_notify::ready();
     tokio::spawn(node::heartbeat(client.clone(), config.node.clone(), || true));
 
@@ -230,6 +225,25 @@ fn node_api_addresses(node: &NodeConfig) -> Vec<std::net::SocketAddr> {
         addresses.push(loopback);
     }
     addresses
+}
+
+/// Registers the node, retrying with back-off until the server accepts it; another running
+/// agent holding the name is final.
+async fn register_until_accepted(nodes: &Api<Node>, node: &NodeConfig) -> Result<()> {
+    let mut delay = std::time::Duration::from_millis(200);
+    loop {
+        match node::register(nodes, node).await {
+            Ok(_) => break,
+            Err(err) if err.to_string().contains("already registered by another running agent") => return Err(err),
+            Err(err) => {
+                tracing::warn!(%err, ?delay, "node registration failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(10));
+            }
+        }
+    }
+    tracing::info!(node = %node.name, "node registered");
+    Ok(())
 }
 
 /// The node's pod subnet, once the server has assigned it.
