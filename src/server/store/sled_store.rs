@@ -25,8 +25,10 @@ use super::{Event, EventStream, EventType, KeyValue, ListPage, Result, Revision,
 const OBJECT: &[u8] = b"o/";
 const REVISION_KEY: &[u8] = b"m/revision";
 const COMPACTED_KEY: &[u8] = b"m/compacted";
-/// Live events buffered per watcher before it must catch up from the history.
-const BROADCAST_CAPACITY: usize = 4096;
+/// Live events buffered per watcher before it must catch up from the history. The ring keeps
+/// its last this-many events alive (with the objects watchers decoded from them), so it is
+/// also a memory bound.
+const BROADCAST_CAPACITY: usize = 1024;
 
 #[derive(Clone)]
 pub struct SledStore {
