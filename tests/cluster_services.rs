@@ -9,7 +9,7 @@ mod harness;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use harness::{eventually, text, Cluster};
+use harness::{eventually, text, Cluster, Manifests};
 
 const TAINT: &str = "--server-arg=--node-taint=node-role.kubernetes.io/control-plane:NoSchedule";
 const NODES: [&str; 4] = ["svc-server-0", "svc-agent-0", "svc-agent-1", "svc-agent-2"];
@@ -94,20 +94,6 @@ spec:
     )
 }
 
-fn apply(cluster: &Cluster, name: &str, manifest: &str) {
-    let path = cluster.dir.path().join(name);
-    std::fs::write(&path, manifest).unwrap();
-    cluster.kubectl_ok(&["apply", "-f", path.to_str().unwrap()]);
-}
-
-fn jsonpath(cluster: &Cluster, what: &[&str], path: &str) -> String {
-    let template = format!("jsonpath={path}");
-    let mut args = vec!["get"];
-    args.extend_from_slice(what);
-    args.extend(["-o", &template]);
-    text(&cluster.kubectl(&args).stdout)
-}
-
 /// `curl` from the machine: the body when it answered.
 fn get(url: &str) -> Option<String> {
     let output = std::process::Command::new("curl").args(["-s", "-m", "3", url]).output().unwrap();
@@ -117,15 +103,17 @@ fn get(url: &str) -> Option<String> {
 #[test]
 fn services_work_from_every_node() {
     let cluster = Cluster::create("svc", 4, &[TAINT]);
-    apply(&cluster, "who.yaml", BACKENDS);
+    cluster.apply_file("who.yaml", BACKENDS);
     eventually(Duration::from_secs(60), "three ready backends", || {
-        (jsonpath(&cluster, &["deployment", "who"], "{.status.readyReplicas}") == "3").then_some(())
+        (cluster.jsonpath(&["deployment", "who"], "{.status.readyReplicas}") == "3").then_some(())
     });
-    let backends: BTreeSet<String> = jsonpath(&cluster, &["pods", "-l", "app=who"], "{.items[*].metadata.name}")
+    let backends: BTreeSet<String> = cluster
+        .jsonpath(&["pods", "-l", "app=who"], "{.items[*].metadata.name}")
         .split_whitespace()
         .map(str::to_string)
         .collect();
-    let hosting: BTreeSet<String> = jsonpath(&cluster, &["pods", "-l", "app=who"], "{.items[*].spec.nodeName}")
+    let hosting: BTreeSet<String> = cluster
+        .jsonpath(&["pods", "-l", "app=who"], "{.items[*].spec.nodeName}")
         .split_whitespace()
         .map(str::to_string)
         .collect();
@@ -136,13 +124,13 @@ fn services_work_from_every_node() {
     // A pod on every node reaches both backends through the cluster IP, and the API server
     // through the `kubernetes` service.
     for node in NODES {
-        apply(&cluster, &format!("client-{node}.yaml"), &client(node, &backends));
+        cluster.apply_file(&format!("client-{node}.yaml"), &client(node, &backends));
     }
     for node in NODES {
         let pod = format!("client-{node}");
         eventually(Duration::from_secs(60), &format!("{pod} to finish"), || {
-            let phase = jsonpath(&cluster, &["pod", &pod], "{.status.phase}");
-            let code = jsonpath(&cluster, &["pod", &pod], "{.status.containerStatuses[0].state.terminated.exitCode}");
+            let phase = cluster.jsonpath(&["pod", &pod], "{.status.phase}");
+            let code = cluster.jsonpath(&["pod", &pod], "{.status.containerStatuses[0].state.terminated.exitCode}");
             // 1: the cluster IP failed, 2: a backend never answered, 3: no API server,
             // 4: the name did not resolve to the cluster IP.
             assert_ne!(phase, "Failed", "{pod} failed with exit code {code}");
@@ -151,13 +139,13 @@ fn services_work_from_every_node() {
     }
 
     // The NodePort answers on every node's address, on nodes without a backend too.
-    let node_port = jsonpath(&cluster, &["service", "who-np"], "{.spec.ports[0].nodePort}");
+    let node_port = cluster.jsonpath(&["service", "who-np"], "{.spec.ports[0].nodePort}");
     let port: u16 = node_port.parse().unwrap_or_else(|_| panic!("no node port allocated: {node_port:?}"));
     assert!((30000..=32767).contains(&port), "{port}");
     let internal_ip = "{.status.addresses[?(@.type==\"InternalIP\")].address}";
     let mut addresses = Vec::new();
     for node in NODES {
-        let address = jsonpath(&cluster, &["node", node], internal_ip);
+        let address = cluster.jsonpath(&["node", node], internal_ip);
         let answer = eventually(Duration::from_secs(20), &format!("the NodePort on {node} ({address})"), || {
             get(&format!("http://{address}:{port}/"))
         });
@@ -168,7 +156,7 @@ fn services_work_from_every_node() {
 
     // The LoadBalancer gets the nodes' addresses and answers on each.
     let ingress = eventually(Duration::from_secs(20), "the load balancer's EXTERNAL-IP", || {
-        let ips = jsonpath(&cluster, &["service", "who-lb"], "{.status.loadBalancer.ingress[*].ip}");
+        let ips = cluster.jsonpath(&["service", "who-lb"], "{.status.loadBalancer.ingress[*].ip}");
         (!ips.is_empty()).then_some(ips)
     });
     let listing = cluster.kubectl_ok(&["get", "service", "who-lb"]);
@@ -183,9 +171,9 @@ fn services_work_from_every_node() {
 
     // The built-in ingress controller runs on the server, and its LoadBalancer Service makes
     // port 80 of every node lead to it: the seed's Ingress answers on each node's address.
-    apply(&cluster, "ingress.yaml", INGRESS);
+    cluster.apply_file("ingress.yaml", INGRESS);
     let published = eventually(Duration::from_secs(30), "the ingress ADDRESS", || {
-        let ips = jsonpath(&cluster, &["ingress", "who"], "{.status.loadBalancer.ingress[*].ip}");
+        let ips = cluster.jsonpath(&["ingress", "who"], "{.status.loadBalancer.ingress[*].ip}");
         (ips.split_whitespace().count() == NODES.len()).then_some(ips)
     });
     for address in &addresses {

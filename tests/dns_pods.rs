@@ -16,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use harness::{eventually, Server};
+use harness::{eventually, Manifests, Server};
 use onebin::net::dns::answer::Zone;
 use onebin::net::dns::cache::{ClusterCache, Port, Service, ServiceKind};
 use onebin::net::dns::forward::Forwarder;
@@ -143,24 +143,10 @@ impl Upstream {
     }
 }
 
-fn apply(server: &Server, name: &str, manifest: &str) {
-    let path = server.dir.path().join(name);
-    std::fs::write(&path, manifest).unwrap();
-    server.kubectl_ok(&["apply", "-f", path.to_str().unwrap()]);
-}
-
-fn jsonpath(server: &Server, what: &[&str], path: &str) -> String {
-    let mut args = vec!["get"];
-    args.extend_from_slice(what);
-    let template = format!("jsonpath={path}");
-    args.extend(["-o", &template]);
-    harness::text(&server.kubectl(&args).stdout)
-}
-
 /// What pod `name`'s container printed, once the pod has finished, by section (`== title`).
 fn finished_output(server: &Server, name: &str) -> BTreeMap<String, String> {
     eventually(Duration::from_secs(60), &format!("pod {name} to finish"), || {
-        matches!(jsonpath(server, &["pod", name], "{.status.phase}").as_str(), "Succeeded" | "Failed").then_some(())
+        matches!(server.jsonpath(&["pod", name], "{.status.phase}").as_str(), "Succeeded" | "Failed").then_some(())
     });
     let text = server.kubectl_ok(&["logs", name]);
     let mut sections = BTreeMap::new();
@@ -183,21 +169,21 @@ fn pods_resolve_cluster_and_upstream_names_through_the_node() {
     let server = Server::start_node_with(&["--resolv-conf", resolv_conf.to_str().unwrap()]);
     let dns_ip = server.dns_ip();
 
-    apply(&server, "workloads.yaml", WORKLOADS);
-    let cluster_ip = jsonpath(&server, &["service", "hostname-service"], "{.spec.clusterIP}");
-    let api_ip = jsonpath(&server, &["service", "kubernetes"], "{.spec.clusterIP}");
+    server.apply_file("workloads.yaml", WORKLOADS);
+    let cluster_ip = server.jsonpath(&["service", "hostname-service"], "{.spec.clusterIP}");
+    let api_ip = server.jsonpath(&["service", "kubernetes"], "{.spec.clusterIP}");
     eventually(Duration::from_secs(60), "both peers to be ready", || {
-        (jsonpath(&server, &["statefulset", "peers"], "{.status.readyReplicas}") == "2").then_some(())
+        (server.jsonpath(&["statefulset", "peers"], "{.status.readyReplicas}") == "2").then_some(())
     });
     let peer_ips: Vec<String> =
-        ["peers-0", "peers-1"].iter().map(|name| jsonpath(&server, &["pod", name], "{.status.podIP}")).collect();
+        ["peers-0", "peers-1"].iter().map(|name| server.jsonpath(&["pod", name], "{.status.podIP}")).collect();
     // The node's DNS has seen the endpoints once it answers with both.
     eventually(Duration::from_secs(20), "the headless service to resolve to both peers", || {
         let reply = dns::dig(&dns_ip, 53, "peers.default.svc.cluster.local", "A", &[]);
         (reply.data("A").len() == 2).then_some(())
     });
 
-    apply(&server, "clients.yaml", &CLIENT.replace("CLUSTER_DNS", &dns_ip));
+    server.apply_file("clients.yaml", &CLIENT.replace("CLUSTER_DNS", &dns_ip));
     let client = finished_output(&server, "dns-client");
     let report = format!("{client:#?}");
     // nslookup also reports the search domains that do not have the name.

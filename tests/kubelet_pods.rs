@@ -6,24 +6,10 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{eventually, Server};
-
-fn apply(server: &Server, name: &str, manifest: &str) {
-    let path = server.dir.path().join(name);
-    std::fs::write(&path, manifest).unwrap();
-    server.kubectl_ok(&["apply", "-f", path.to_str().unwrap()]);
-}
-
-fn jsonpath(server: &Server, what: &[&str], path: &str) -> String {
-    let mut args = vec!["get"];
-    args.extend_from_slice(what);
-    let template = format!("jsonpath={path}");
-    args.extend(["-o", &template]);
-    harness::text(&server.kubectl(&args).stdout)
-}
+use harness::{eventually, Manifests, Server};
 
 fn wait_for(server: &Server, what: &[&str], path: &str, want: &str, timeout: Duration) {
-    eventually(timeout, &format!("{what:?} {path} == {want}"), || (jsonpath(server, what, path) == want).then_some(()));
+    eventually(timeout, &format!("{what:?} {path} == {want}"), || (server.jsonpath(what, path) == want).then_some(()));
 }
 
 const NGINX_POD: &str = "apiVersion: v1
@@ -43,7 +29,7 @@ spec:
 #[test]
 fn an_nginx_pod_runs_and_serves_its_welcome_page() {
     let server = Server::start_node();
-    apply(&server, "pod.yaml", NGINX_POD);
+    server.apply_file("pod.yaml", NGINX_POD);
     wait_for(&server, &["pod", "my-nginx-pod"], "{.status.phase}", "Running", Duration::from_secs(30));
     wait_for(
         &server,
@@ -52,7 +38,7 @@ fn an_nginx_pod_runs_and_serves_its_welcome_page() {
         "True",
         Duration::from_secs(30),
     );
-    let ip = jsonpath(&server, &["pod", "my-nginx-pod"], "{.status.podIP}");
+    let ip = server.jsonpath(&["pod", "my-nginx-pod"], "{.status.podIP}");
     let page = eventually(Duration::from_secs(10), "nginx to answer", || {
         let out = std::process::Command::new("curl").args(["-s", "-m", "2", &format!("http://{ip}/")]).output().ok()?;
         let body = harness::text(&out.stdout);
@@ -75,8 +61,7 @@ fn an_nginx_pod_runs_and_serves_its_welcome_page() {
 #[test]
 fn a_deployment_keeps_its_replicas_running() {
     let server = Server::start_node();
-    apply(
-        &server,
+    server.apply_file(
         "deploy.yaml",
         "apiVersion: apps/v1
 kind: Deployment
@@ -113,8 +98,7 @@ spec:
 #[test]
 fn crashing_containers_back_off_and_failing_probes_restart_or_unready_them() {
     let server = Server::start_node();
-    apply(
-        &server,
+    server.apply_file(
         "pods.yaml",
         "apiVersion: v1
 kind: Pod
@@ -168,7 +152,7 @@ spec:
         Duration::from_secs(30),
     );
     assert_eq!(
-        jsonpath(&server, &["pod", "crasher"], "{.status.containerStatuses[0].lastState.terminated.exitCode}"),
+        server.jsonpath(&["pod", "crasher"], "{.status.containerStatuses[0].lastState.terminated.exitCode}"),
         "3"
     );
     let listed = server.kubectl_ok(&["get", "pod", "crasher"]);
@@ -177,7 +161,7 @@ spec:
 
     eventually(Duration::from_secs(40), "the liveness probe to restart the container", || {
         let count: i32 =
-            jsonpath(&server, &["pod", "unhealthy"], "{.status.containerStatuses[0].restartCount}").parse().ok()?;
+            server.jsonpath(&["pod", "unhealthy"], "{.status.containerStatuses[0].restartCount}").parse().ok()?;
         (count >= 1).then_some(())
     });
     let described = server.kubectl_ok(&["describe", "pod", "unhealthy"]);
@@ -185,7 +169,7 @@ spec:
 
     wait_for(&server, &["pod", "unready"], "{.status.phase}", "Running", Duration::from_secs(30));
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(jsonpath(&server, &["pod", "unready"], "{.status.containerStatuses[0].ready}"), "false");
+    assert_eq!(server.jsonpath(&["pod", "unready"], "{.status.containerStatuses[0].ready}"), "false");
     assert!(server.kubectl_ok(&["get", "pod", "unready"]).contains("0/1"));
 
     wait_for(&server, &["pod", "done"], "{.status.phase}", "Succeeded", Duration::from_secs(30));
@@ -195,8 +179,7 @@ spec:
 #[test]
 fn a_missing_image_reports_pull_errors() {
     let server = Server::start_node();
-    apply(
-        &server,
+    server.apply_file(
         "pod.yaml",
         "apiVersion: v1
 kind: Pod
@@ -207,7 +190,7 @@ spec:
 ",
     );
     eventually(Duration::from_secs(30), "ErrImagePull or ImagePullBackOff", || {
-        let reason = jsonpath(&server, &["pod", "ghost"], "{.status.containerStatuses[0].state.waiting.reason}");
+        let reason = server.jsonpath(&["pod", "ghost"], "{.status.containerStatuses[0].state.waiting.reason}");
         matches!(reason.as_str(), "ErrImagePull" | "ImagePullBackOff").then_some(())
     });
     let described = server.kubectl_ok(&["describe", "pod", "ghost"]);
@@ -217,17 +200,16 @@ spec:
 #[test]
 fn pods_keep_running_across_a_server_restart() {
     let mut server = Server::start_node();
-    apply(&server, "pod.yaml", NGINX_POD);
+    server.apply_file("pod.yaml", NGINX_POD);
     wait_for(&server, &["pod", "my-nginx-pod"], "{.status.phase}", "Running", Duration::from_secs(30));
     let before =
-        jsonpath(&server, &["pod", "my-nginx-pod"], "{.status.containerStatuses[0].containerID} {.status.podIP}");
+        server.jsonpath(&["pod", "my-nginx-pod"], "{.status.containerStatuses[0].containerID} {.status.podIP}");
     server.restart();
     std::thread::sleep(Duration::from_secs(3));
-    let after =
-        jsonpath(&server, &["pod", "my-nginx-pod"], "{.status.containerStatuses[0].containerID} {.status.podIP}");
+    let after = server.jsonpath(&["pod", "my-nginx-pod"], "{.status.containerStatuses[0].containerID} {.status.podIP}");
     assert_eq!(before, after, "the container and its address survive the restart");
-    assert_eq!(jsonpath(&server, &["pod", "my-nginx-pod"], "{.status.containerStatuses[0].restartCount}"), "0");
-    let ip = jsonpath(&server, &["pod", "my-nginx-pod"], "{.status.podIP}");
+    assert_eq!(server.jsonpath(&["pod", "my-nginx-pod"], "{.status.containerStatuses[0].restartCount}"), "0");
+    let ip = server.jsonpath(&["pod", "my-nginx-pod"], "{.status.podIP}");
     let out = std::process::Command::new("curl").args(["-s", "-m", "3", &format!("http://{ip}/")]).output().unwrap();
     assert!(harness::text(&out.stdout).contains("Welcome to nginx!"));
 }

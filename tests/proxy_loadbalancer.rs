@@ -11,7 +11,7 @@ mod net;
 use std::process::Command;
 use std::time::Duration;
 
-use harness::{eventually, text, Server};
+use harness::{eventually, text, Manifests, Server};
 use net::Netns;
 
 /// Sets up `/www` for busybox httpd: a CGI script answering with the host name and the client
@@ -21,20 +21,6 @@ printf '#!/bin/sh\necho Content-Type: text/plain\necho\necho "$(hostname) $REMOT
 chmod +x /www/cgi-bin/who
 exec httpd -f -p 0.0.0.0:8080 -h /www
 "#;
-
-fn apply(server: &Server, name: &str, manifest: &str) {
-    let path = server.dir.path().join(name);
-    std::fs::write(&path, manifest).unwrap();
-    server.kubectl_ok(&["apply", "-f", path.to_str().unwrap()]);
-}
-
-fn jsonpath(server: &Server, what: &[&str], path: &str) -> String {
-    let template = format!("jsonpath={path}");
-    let mut args = vec!["get"];
-    args.extend_from_slice(what);
-    args.extend(["-o", &template]);
-    text(&server.kubectl(&args).stdout)
-}
 
 /// A pod answering on port 8080 with its name and the client address.
 fn who_pod() -> String {
@@ -114,25 +100,24 @@ fn load_balancers_answer_on_the_node_address_and_local_policy_keeps_the_client()
         "--node-ip",
         "192.168.251.1",
     ]);
-    apply(&server, "who.yaml", &who_pod());
-    apply(&server, "cluster.yaml", &load_balancer("cluster", 18081, "Cluster"));
-    apply(&server, "local.yaml", &load_balancer("local", 18082, "Local"));
-    let external = |service: &str| jsonpath(&server, &["service", service], "{.status.loadBalancer.ingress[*].ip}");
+    server.apply_file("who.yaml", &who_pod());
+    server.apply_file("cluster.yaml", &load_balancer("cluster", 18081, "Cluster"));
+    server.apply_file("local.yaml", &load_balancer("local", 18082, "Local"));
+    let external = |service: &str| server.jsonpath(&["service", service], "{.status.loadBalancer.ingress[*].ip}");
     for service in ["cluster", "local"] {
         eventually(Duration::from_secs(20), "EXTERNAL-IP", || (external(service) == "192.168.251.1").then_some(()));
     }
     // A later service on a port another holds stays pending, as with k3s' host ports.
-    apply(&server, "clash.yaml", &load_balancer("clash", 18081, "Cluster"));
+    server.apply_file("clash.yaml", &load_balancer("clash", 18081, "Cluster"));
     std::thread::sleep(Duration::from_millis(500));
     let listing = server.kubectl_ok(&["get", "services"]);
     assert!(listing.lines().any(|line| line.starts_with("cluster ") && line.contains("192.168.251.1")), "{listing}");
     assert!(listing.lines().any(|line| line.starts_with("clash ") && line.contains("<pending>")), "{listing}");
 
     eventually(Duration::from_secs(60), "the who pod to be ready", || {
-        (jsonpath(&server, &["pod", "who"], "{.status.conditions[?(@.type==\"Ready\")].status}") == "True")
-            .then_some(())
+        (server.jsonpath(&["pod", "who"], "{.status.conditions[?(@.type==\"Ready\")].status}") == "True").then_some(())
     });
-    let gateway: ipnet::Ipv4Net = jsonpath(&server, &["node", server.node_name()], "{.spec.podCIDR}").parse().unwrap();
+    let gateway: ipnet::Ipv4Net = server.jsonpath(&["node", server.node_name()], "{.spec.podCIDR}").parse().unwrap();
     let gateway = gateway.hosts().next().unwrap().to_string();
     let answer = eventually(Duration::from_secs(20), "the Cluster load balancer", || {
         get(Some(&client), "http://192.168.251.1:18081/cgi-bin/who")
@@ -180,11 +165,11 @@ fn pool_addresses_are_handed_out_held_by_the_node_and_answered() {
         // The ingress controller's own LoadBalancer Service would take a pool address.
         "--disable-ingress",
     ]);
-    apply(&server, "who.yaml", &who_pod());
-    apply(&server, "a.yaml", &load_balancer("a", 18083, "Cluster"));
-    apply(&server, "b.yaml", &load_balancer("b", 18083, "Cluster"));
-    apply(&server, "c.yaml", &load_balancer("c", 18083, "Cluster"));
-    let external = |service: &str| jsonpath(&server, &["service", service], "{.status.loadBalancer.ingress[0].ip}");
+    server.apply_file("who.yaml", &who_pod());
+    server.apply_file("a.yaml", &load_balancer("a", 18083, "Cluster"));
+    server.apply_file("b.yaml", &load_balancer("b", 18083, "Cluster"));
+    server.apply_file("c.yaml", &load_balancer("c", 18083, "Cluster"));
+    let external = |service: &str| server.jsonpath(&["service", service], "{.status.loadBalancer.ingress[0].ip}");
     eventually(Duration::from_secs(20), "pool addresses", || {
         let (a, b) = (external("a"), external("b"));
         (!a.is_empty() && !b.is_empty()).then_some(())
@@ -193,14 +178,13 @@ fn pool_addresses_are_handed_out_held_by_the_node_and_answered() {
     given.sort();
     assert_eq!(given, ["198.51.100.210", "198.51.100.211"]);
     assert_eq!(external("c"), "", "the pool has two addresses");
-    let annotation = jsonpath(&server, &["service", "a"], "{.metadata.annotations.onebin\\.io/loadbalancer-node}");
+    let annotation = server.jsonpath(&["service", "a"], "{.metadata.annotations.onebin\\.io/loadbalancer-node}");
     assert_eq!(annotation, server.node_name());
     let listing = server.kubectl_ok(&["get", "services"]);
     assert!(listing.lines().any(|line| line.starts_with("c ") && line.contains("<pending>")), "{listing}");
 
     eventually(Duration::from_secs(60), "the who pod to be ready", || {
-        (jsonpath(&server, &["pod", "who"], "{.status.conditions[?(@.type==\"Ready\")].status}") == "True")
-            .then_some(())
+        (server.jsonpath(&["pod", "who"], "{.status.conditions[?(@.type==\"Ready\")].status}") == "True").then_some(())
     });
     let address = external("a");
     let answer = eventually(Duration::from_secs(20), "the pool address", || {

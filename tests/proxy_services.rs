@@ -11,7 +11,7 @@ mod harness;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use harness::{eventually, text, Server};
+use harness::{eventually, text, Manifests, Server};
 
 /// A service range of this test's own, so that parallel tests (sharing the machine's network
 /// namespace) never program the same cluster IP.
@@ -29,20 +29,6 @@ hostname > /www/index.html
 fn block(script: &str, indent: usize) -> String {
     let pad = " ".repeat(indent);
     script.lines().map(|line| format!("{pad}{line}\n")).collect()
-}
-
-fn apply(server: &Server, name: &str, manifest: &str) {
-    let path = server.dir.path().join(name);
-    std::fs::write(&path, manifest).unwrap();
-    server.kubectl_ok(&["apply", "-f", path.to_str().unwrap()]);
-}
-
-fn jsonpath(server: &Server, what: &[&str], path: &str) -> String {
-    let template = format!("jsonpath={path}");
-    let mut args = vec!["get"];
-    args.extend_from_slice(what);
-    args.extend(["-o", &template]);
-    text(&server.kubectl(&args).stdout)
 }
 
 /// `curl` from the node: (exit code, body).
@@ -165,7 +151,7 @@ fn node_address(server: &Server) -> String {
     if let Some(source) = route.split_whitespace().skip_while(|word| *word != "src").nth(1) {
         return source.to_string();
     }
-    let cidr = jsonpath(server, &["node", server.node_name()], "{.spec.podCIDR}");
+    let cidr = server.jsonpath(&["node", server.node_name()], "{.spec.podCIDR}");
     let network: ipnet::Ipv4Net = cidr.parse().unwrap();
     network.hosts().next().unwrap().to_string()
 }
@@ -173,17 +159,18 @@ fn node_address(server: &Server) -> String {
 #[test]
 fn services_reach_ready_pods_spread_stick_refuse_and_hairpin() {
     let mut server = Server::start_node_with(&["--service-cidr", SERVICE_CIDR, "--cluster-dns", "10.221.0.10"]);
-    apply(&server, "echo.yaml", &manifests());
-    apply(&server, "hairpin.yaml", &hairpin_pod());
+    server.apply_file("echo.yaml", &manifests());
+    server.apply_file("hairpin.yaml", &hairpin_pod());
     eventually(Duration::from_secs(60), "three ready echo pods", || {
-        (jsonpath(&server, &["deployment", "echo"], "{.status.readyReplicas}") == "3").then_some(())
+        (server.jsonpath(&["deployment", "echo"], "{.status.readyReplicas}") == "3").then_some(())
     });
-    let pods: BTreeSet<String> = jsonpath(&server, &["pods", "-l", "app=echo"], "{.items[*].metadata.name}")
+    let pods: BTreeSet<String> = server
+        .jsonpath(&["pods", "-l", "app=echo"], "{.items[*].metadata.name}")
         .split_whitespace()
         .map(str::to_string)
         .collect();
     assert_eq!(pods.len(), 3);
-    let cluster_ip = jsonpath(&server, &["service", "echo"], "{.spec.clusterIP}");
+    let cluster_ip = server.jsonpath(&["service", "echo"], "{.spec.clusterIP}");
     assert!(cluster_ip.starts_with("10.221."), "{cluster_ip}");
 
     // The node reaches nginx through the cluster IP, and the requests spread over all pods.
@@ -198,7 +185,7 @@ fn services_reach_ready_pods_spread_stick_refuse_and_hairpin() {
     assert_eq!(seen, pods, "requests did not reach every pod");
 
     // ClientIP affinity keeps the node on one pod.
-    let sticky_ip = jsonpath(&server, &["service", "sticky"], "{.spec.clusterIP}");
+    let sticky_ip = server.jsonpath(&["service", "sticky"], "{.spec.clusterIP}");
     let sticky = format!("http://{sticky_ip}/cgi-bin/who");
     eventually(Duration::from_secs(10), "the sticky service", || (curl(&sticky).0 == Some(0)).then_some(()));
     let stuck: BTreeSet<String> = (0..15).map(|_| curl(&sticky).1).collect();
@@ -220,7 +207,7 @@ fn services_reach_ready_pods_spread_stick_refuse_and_hairpin() {
 
     // A pod reaching itself through its service gets its own answer back.
     let hairpin_ip = eventually(Duration::from_secs(60), "the hairpin pod's address", || {
-        let ip = jsonpath(&server, &["pod", "hairpin"], "{.status.podIP}");
+        let ip = server.jsonpath(&["pod", "hairpin"], "{.status.podIP}");
         (!ip.is_empty()).then_some(ip)
     });
     let hairpin = eventually(Duration::from_secs(60), "the hairpin pod to reach itself", || {

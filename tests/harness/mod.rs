@@ -631,3 +631,47 @@ impl Drop for Cluster {
 pub fn cluster_state_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("clusters")
 }
+
+/// Manifests and queries by file and jsonpath, alike for a server and a cluster.
+pub trait Manifests {
+    fn run_kubectl(&self, args: &[&str]) -> Output;
+    /// A directory of the test's own for manifest files.
+    fn scratch(&self) -> &Path;
+
+    /// Writes `manifest` to a file called `name` and applies it.
+    fn apply_file(&self, name: &str, manifest: &str) {
+        let path = self.scratch().join(name);
+        std::fs::write(&path, manifest).expect("write manifest");
+        let out = self.run_kubectl(&["apply", "-f", path.to_str().expect("utf-8 path")]);
+        assert!(out.status.success(), "kubectl apply {name} failed:\n{}\n{manifest}", text(&out.stderr));
+    }
+
+    /// `kubectl get <what> -o jsonpath=<path>`; empty when kubectl fails (a missing object).
+    fn jsonpath(&self, what: &[&str], path: &str) -> String {
+        let template = format!("jsonpath={path}");
+        let mut args = vec!["get"];
+        args.extend_from_slice(what);
+        args.extend(["-o", &template]);
+        text(&self.run_kubectl(&args).stdout)
+    }
+}
+
+impl Manifests for Server {
+    fn run_kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl(args)
+    }
+
+    fn scratch(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Manifests for Cluster {
+    fn run_kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl(args)
+    }
+
+    fn scratch(&self) -> &Path {
+        self.dir.path()
+    }
+}
