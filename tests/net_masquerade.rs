@@ -79,7 +79,7 @@ fn traffic_leaving_the_cluster_is_masqueraded_and_pod_traffic_is_not() {
     assert_eq!(seen(&outside, "node"), 1);
 
     let ruleset = host.ok(&["nft", "list", "ruleset"]);
-    assert!(ruleset.contains("table ip onebin-nat"), "{ruleset}");
+    assert!(ruleset.contains("table ip onebin-nat-onebin0"), "{ruleset}");
     assert!(ruleset.contains("type nat hook postrouting priority srcnat; policy accept;"), "{ruleset}");
     assert!(ruleset.contains("ip saddr 10.42.0.0/24 ip daddr != 10.42.0.0/16 masquerade"), "{ruleset}");
     assert!(

@@ -377,7 +377,11 @@ fn probe_network() -> Result<BTreeMap<&'static str, std::result::Result<(), Stri
             anyhow::Ok(results)
         })?;
         let cidr = |s: &str| s.parse::<ipnet::Ipv4Net>().expect("a literal CIDR");
-        let nat = crate::net::masquerade::ensure(cidr("10.42.0.0/24"), cidr("10.42.0.0/16"));
+        let nat = crate::net::masquerade::ensure(
+            &crate::net::masquerade::table_name("probe"),
+            cidr("10.42.0.0/24"),
+            cidr("10.42.0.0/16"),
+        );
         results.insert("nftables NAT", nat.map_err(|e| format!("{e:#}")));
         Ok(results)
     })

@@ -1,8 +1,10 @@
 //! Outbound NAT for pods: traffic from the node's pod CIDR to anything outside the cluster CIDR
 //! leaves with the node's address, while pod-to-pod traffic (also across nodes) keeps the pod's.
 //!
-//! It lives in its own nftables table, `ip onebin-nat`, replaced as a whole in one transaction so
-//! that it always matches the configuration and never shows a half-built state. Like everything
+//! It lives in an nftables table of its own per pod bridge, `ip onebin-nat-<bridge>` (nodes that
+//! share a network namespace, as test and simulated nodes do, must not replace each other's),
+//! replaced as a whole in one transaction so that it always matches the configuration and
+//! never shows a half-built state. Like everything
 //! nftables here it is synchronous and acts in the calling thread's namespace.
 
 use anyhow::Result;
@@ -17,7 +19,10 @@ use rtnetlink::packet_core::{NLM_F_APPEND, NLM_F_CREATE};
 use super::nft::expr::{self, Ipv4Field};
 use super::nft::{self, Transaction};
 
-pub const TABLE: &str = "onebin-nat";
+/// The masquerade table of the pods on `bridge`.
+pub fn table_name(bridge: &str) -> String {
+    format!("onebin-nat-{bridge}")
+}
 const FAMILY: NetfilterProtoFamily = NetfilterProtoFamily::IPv4;
 const CHAIN: &str = "postrouting";
 /// `NF_IP_PRI_NAT_SRC` ("srcnat"), where `nft` places masquerading.
@@ -26,17 +31,17 @@ const SOURCE_NAT_PRIORITY: i32 = 100;
 const ACCEPT: u32 = 1;
 
 /// Creates or replaces the table so that it masquerades `pod_cidr` traffic leaving `cluster_cidr`.
-pub fn ensure(pod_cidr: Ipv4Net, cluster_cidr: Ipv4Net) -> Result<()> {
+pub fn ensure(table: &str, pod_cidr: Ipv4Net, cluster_cidr: Ipv4Net) -> Result<()> {
     let mut transaction = Transaction::new();
     // Creating before deleting makes the delete succeed whether or not the table existed.
-    transaction.push(FAMILY, new_table(), NLM_F_CREATE, format!("creating table ip {TABLE}"));
-    transaction.push(FAMILY, delete_table(), 0, format!("replacing table ip {TABLE}"));
-    transaction.push(FAMILY, new_table(), NLM_F_CREATE, format!("creating table ip {TABLE}"));
+    transaction.push(FAMILY, new_table(table), NLM_F_CREATE, format!("creating table ip {table}"));
+    transaction.push(FAMILY, delete_table(table), 0, format!("replacing table ip {table}"));
+    transaction.push(FAMILY, new_table(table), NLM_F_CREATE, format!("creating table ip {table}"));
     transaction.push(
         FAMILY,
         NfTablesMessage::NewChain(ChainMessage {
             attributes: vec![
-                ChainAttribute::Table(TABLE.to_string()),
+                ChainAttribute::Table(table.to_string()),
                 ChainAttribute::Name(CHAIN.to_string()),
                 ChainAttribute::Type("nat".to_string()),
                 ChainAttribute::Hook(vec![
@@ -47,7 +52,7 @@ pub fn ensure(pod_cidr: Ipv4Net, cluster_cidr: Ipv4Net) -> Result<()> {
             ],
         }),
         NLM_F_CREATE,
-        format!("creating chain ip {TABLE} {CHAIN}"),
+        format!("creating chain ip {table} {CHAIN}"),
     );
     let mut expressions = expr::ipv4_in(Ipv4Field::Source, pod_cidr, true);
     expressions.extend(expr::ipv4_in(Ipv4Field::Destination, cluster_cidr, false));
@@ -56,7 +61,7 @@ pub fn ensure(pod_cidr: Ipv4Net, cluster_cidr: Ipv4Net) -> Result<()> {
         FAMILY,
         NfTablesMessage::NewRule(RuleMessage {
             attributes: vec![
-                RuleAttribute::Table(TABLE.to_string()),
+                RuleAttribute::Table(table.to_string()),
                 RuleAttribute::Chain(CHAIN.to_string()),
                 RuleAttribute::Expressions(expressions),
                 RuleAttribute::UserData(expr::comment("onebin: masquerade pod traffic leaving the cluster")),
@@ -69,19 +74,19 @@ pub fn ensure(pod_cidr: Ipv4Net, cluster_cidr: Ipv4Net) -> Result<()> {
 }
 
 /// Deletes the table; a table that is already gone is not an error.
-pub fn remove() -> Result<()> {
+pub fn remove(table: &str) -> Result<()> {
     let mut transaction = Transaction::new();
-    transaction.push(FAMILY, delete_table(), 0, format!("deleting table ip {TABLE}"));
+    transaction.push(FAMILY, delete_table(table), 0, format!("deleting table ip {table}"));
     match transaction.commit() {
         Err(error) if nft::is_not_found(&error) => Ok(()),
         other => other,
     }
 }
 
-fn new_table() -> NfTablesMessage {
-    NfTablesMessage::NewTable(TableMessage { attributes: vec![TableAttribute::Name(TABLE.to_string())] })
+fn new_table(table: &str) -> NfTablesMessage {
+    NfTablesMessage::NewTable(TableMessage { attributes: vec![TableAttribute::Name(table.to_string())] })
 }
 
-fn delete_table() -> NfTablesMessage {
-    NfTablesMessage::DeleteTable(TableMessage { attributes: vec![TableAttribute::Name(TABLE.to_string())] })
+fn delete_table(table: &str) -> NfTablesMessage {
+    NfTablesMessage::DeleteTable(TableMessage { attributes: vec![TableAttribute::Name(table.to_string())] })
 }

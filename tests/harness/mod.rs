@@ -87,6 +87,7 @@ impl NodeState {
         drop(self);
         let _ = Command::new("ip").args(["link", "delete", &bridge]).output();
         let _ = onebin::net::proxy::remove(&proxy_table);
+        let _ = onebin::net::masquerade::remove(&onebin::net::masquerade::table_name(&bridge));
     }
 }
 

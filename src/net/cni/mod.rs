@@ -147,7 +147,7 @@ impl PodNetwork {
             (self.config.pod_cidr, self.config.cluster_cidr, self.config.bridge.clone());
         self.host
             .run(move || {
-                masquerade::ensure(pod_cidr, cluster_cidr)?;
+                masquerade::ensure(&masquerade::table_name(&bridge), pod_cidr, cluster_cidr)?;
                 forward_accept::ensure(&bridge)
             })
             .await?;
@@ -254,7 +254,7 @@ impl PodNetwork {
         let bridge_name = self.config.bridge.clone();
         self.host
             .run(move || {
-                masquerade::remove()?;
+                masquerade::remove(&masquerade::table_name(&bridge_name))?;
                 forward_accept::remove(&bridge_name)
             })
             .await?;
