@@ -152,7 +152,7 @@ fn a_watch_resumed_after_restart_misses_nothing() {
 
 #[test]
 fn a_watch_from_a_compacted_version_gets_410_gone() {
-    let server = Server::start_with(&["--watch-history", "10"]);
+    let server = Server::start_with(&["--disable-agent", "--watch-history", "10"]);
     let creds = server.credentials();
     let dir = server.dir.path().to_path_buf();
     for i in 0..40 {
