@@ -46,32 +46,39 @@ pub async fn ensure(registry: &Registry, advertise: IpAddr, port: u16) -> Result
                        "metadata": {"name": "kubernetes", "namespace": "default",
                                     "labels": {"kubernetes.io/service-name": "kubernetes", "endpointslice.kubernetes.io/managed-by": "onebin-apiserver"}},
                        "addressType": "IPv4", "endpoints": endpoints_list, "ports": slice_ports});
-    if !create_if_missing(registry, slices, Some("default"), slice).await? {
-        registry
-            .update_with(slices, Some("default"), "kubernetes", UpdateKind::Object, |current| {
-                let same =
-                    current.get("endpoints") == Some(&endpoints_list) && current.get("ports") == Some(&slice_ports);
-                Ok((!same).then(|| {
-                    let mut updated = current.clone();
-                    updated["endpoints"] = endpoints_list.clone();
-                    updated["ports"] = slice_ports.clone();
-                    updated
-                }))
-            })
-            .await?;
-    }
-    if !create_if_missing(registry, endpoints, Some("default"), ep).await? {
-        registry
-            .update_with(endpoints, Some("default"), "kubernetes", UpdateKind::Object, |current| {
-                Ok((current.get("subsets") != Some(&subsets)).then(|| {
-                    let mut updated = current.clone();
-                    updated["subsets"] = subsets.clone();
-                    updated
-                }))
-            })
-            .await?;
-    }
+    create_or_correct(registry, slices, Some("default"), slice, &["/endpoints", "/ports"]).await?;
+    create_or_correct(registry, endpoints, Some("default"), ep, &["/subsets"]).await?;
     Ok(())
+}
+
+/// Creates `obj` unless it exists; an existing object gets `obj`'s values at `fields` (JSON
+/// pointers) where they differ, so what the server owns follows its configuration.
+pub(crate) async fn create_or_correct(
+    registry: &Registry,
+    rt: &catalog::ResourceType,
+    ns: Option<&str>,
+    obj: Value,
+    fields: &[&str],
+) -> Result<(), ApiError> {
+    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+    if create_if_missing(registry, rt, ns, obj.clone()).await? {
+        return Ok(());
+    }
+    registry
+        .update_with(rt, ns, &name, UpdateKind::Object, |current| {
+            if fields.iter().all(|field| current.pointer(field) == obj.pointer(field)) {
+                return Ok(None);
+            }
+            let mut next = current.clone();
+            for field in fields {
+                if let (Some(slot), Some(wanted)) = (next.pointer_mut(field), obj.pointer(field)) {
+                    *slot = wanted.clone();
+                }
+            }
+            Ok(Some(next))
+        })
+        .await
+        .map(|_| ())
 }
 
 /// Creates `obj` unless it exists; returns whether it created it.

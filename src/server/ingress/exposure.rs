@@ -10,9 +10,9 @@ use std::net::IpAddr;
 use serde_json::{json, Value};
 
 use crate::server::api_error::ApiError;
-use crate::server::bootstrap::create_if_missing;
+use crate::server::bootstrap::create_or_correct;
 use crate::server::controllers::endpoints::{MANAGED_BY_LABEL, SERVICE_NAME_LABEL};
-use crate::server::registry::{catalog, Registry, UpdateKind};
+use crate::server::registry::{catalog, Registry};
 
 pub const NAMESPACE: &str = "kube-system";
 pub const SERVICE: &str = "onebin-ingress";
@@ -31,9 +31,7 @@ pub async fn ensure(registry: &Registry, server: IpAddr, http: u16, https: u16) 
         "metadata": {"name": SERVICE, "namespace": NAMESPACE, "labels": {"app.kubernetes.io/managed-by": MANAGED_BY}},
         "spec": {"type": "LoadBalancer", "ports": ports, "externalTrafficPolicy": "Cluster"},
     });
-    if !create_if_missing(registry, services, Some(NAMESPACE), service).await? {
-        replace_field(registry, services, "/spec/ports", ports).await?;
-    }
+    create_or_correct(registry, services, Some(NAMESPACE), service, &["/spec/ports"]).await?;
 
     let slices = catalog::find("discovery.k8s.io", "v1", "endpointslices").expect("endpointslices are served");
     let endpoints = json!([{"addresses": [server.to_string()], "conditions": {"ready": true, "serving": true, "terminating": false}}]);
@@ -48,34 +46,7 @@ pub async fn ensure(registry: &Registry, server: IpAddr, http: u16, https: u16) 
                      "labels": {SERVICE_NAME_LABEL: SERVICE, MANAGED_BY_LABEL: MANAGED_BY}},
         "addressType": family, "endpoints": endpoints, "ports": slice_ports,
     });
-    if !create_if_missing(registry, slices, Some(NAMESPACE), slice).await? {
-        replace_field(registry, slices, "/endpoints", endpoints).await?;
-        replace_field(registry, slices, "/ports", slice_ports).await?;
-    }
-    Ok(())
-}
-
-/// Sets one top-level field (given as a JSON pointer) of the named object unless it already
-/// holds `value`.
-async fn replace_field(
-    registry: &Registry,
-    rt: &catalog::ResourceType,
-    pointer: &str,
-    value: Value,
-) -> Result<(), ApiError> {
-    registry
-        .update_with(rt, Some(NAMESPACE), SERVICE, UpdateKind::Object, |current| {
-            if current.pointer(pointer) == Some(&value) {
-                return Ok(None);
-            }
-            let mut next = current.clone();
-            if let Some(slot) = next.pointer_mut(pointer) {
-                *slot = value.clone();
-            }
-            Ok(Some(next))
-        })
-        .await
-        .map(|_| ())
+    create_or_correct(registry, slices, Some(NAMESPACE), slice, &["/endpoints", "/ports"]).await
 }
 
 /// The addresses Ingresses are reachable on: the Service's load-balancer addresses once
