@@ -124,6 +124,8 @@ m_onebin=$(median "${t_onebin[@]}")
 m_api=$(median "${t_api[@]}")
 m_crun=$(median "${t_crun[@]}")
 m_runc=$(median "${t_runc[@]}")
+# The shim drops the pages it used for requests once it has idled for half a second.
+sleep 1
 shim_pid=$(cat "$work/run/sandboxes/$pod/shim.pid")
 shim_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$shim_pid/status")
 shim_private=$(awk '/^Private_(Clean|Dirty)/ {sum += $2} END {print sum}' "/proc/$shim_pid/smaps_rollup")

@@ -24,6 +24,10 @@ use crate::runtime::cgroups;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for killed containers to be reaped.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Quiet time after the last request before the shim drops its clean pages: requests come
+/// in bursts (create then start, exec then resize), and trimming between them would put the
+/// smaps walk and the refaults of the code just dropped on the caller's clock.
+const TRIM_WHEN_IDLE_FOR: Duration = Duration::from_millis(500);
 
 struct StopWaiter {
     id: String,
@@ -48,6 +52,8 @@ pub struct Server {
     clients: Vec<UnixStream>,
     stops: Vec<StopWaiter>,
     shutdown: Option<UnixStream>,
+    /// When the pages used by the last requests are dropped, unless another request comes.
+    trim_at: Option<Instant>,
 }
 
 #[derive(Clone)]
@@ -90,6 +96,7 @@ impl Server {
             clients: Vec::new(),
             stops: Vec::new(),
             shutdown: None,
+            trim_at: None,
         }
     }
 
@@ -110,6 +117,9 @@ impl Server {
                 self.serve_client(conn);
             }
             if served {
+                self.trim_at = Some(Instant::now() + TRIM_WHEN_IDLE_FOR);
+            } else if self.trim_at.is_some_and(|at| at <= Instant::now()) {
+                self.trim_at = None;
                 trim::release_clean_pages();
             }
             self.enforce_stop_deadlines();
@@ -144,6 +154,7 @@ impl Server {
             .stops
             .iter()
             .filter_map(|s| s.kill_at)
+            .chain(self.trim_at)
             .min()
             .map(|at| at.saturating_duration_since(Instant::now()))
             .map_or(PollTimeout::NONE, |d| {

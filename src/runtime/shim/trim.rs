@@ -1,10 +1,10 @@
 //! Keeping the shim small while it idles. Creating a container runs a lot of the onebin
 //! binary's code (libcontainer, spec building, cgroups), and every page of it stays mapped in
-//! the shim afterwards although the idle loop (poll, copy logs, reap) needs a few. After work
-//! like that, the shim drops its mappings of clean file-backed pages: they remain in the page
-//! cache, shared with the agent, and come back on a minor fault if ever touched again.
-//! Only mappings without private copies (`Anonymous: 0 kB`) and without write permission are
-//! dropped, so no relocated or written data can be lost.
+//! the shim afterwards although the idle loop (poll, copy logs, reap) needs a few. Once
+//! requests have stopped for a moment, the shim drops its mappings of clean file-backed pages:
+//! they remain in the page cache, shared with the agent, and come back on a minor fault if
+//! ever touched again. Only mappings without private copies (`Anonymous: 0 kB`) and without
+//! write permission are dropped, so no relocated or written data can be lost.
 
 use std::io::{BufRead, BufReader};
 
