@@ -4,10 +4,11 @@
 # Each round times create → process running (the command returns once the container's
 # process runs): `onebin run -d --pod P` (image resolve, overlay rootfs, spec, shim
 # creates and starts it), `crun run --detach` and `runc run --detach` of one bundle whose
-# rootfs is onebin's unpacked busybox layer. Rounds interleave the three. Then the same
-# onebin start through the runtime service API, as the kubelet calls it (no CLI process per
-# container; bench/container_start.rs). Medians of N (default 50), ratios, and the memory
-# of the pod's shim are printed.
+# rootfs is onebin's unpacked busybox layer, and the same onebin start through the runtime
+# service API, as the kubelet calls it (no CLI process per container;
+# bench/container_start.rs). Rounds interleave the four, so a change of load on a shared
+# machine hits all of them alike. Medians of N (default 50), ratios, and the memory of the
+# pod's shim are printed.
 #
 # Needs root, cargo, crun, runc, python3, and the packages tests/images/build.sh needs.
 # Builds and uses the release binaries (cargo build --release; ONEBIN=path overrides).
@@ -32,13 +33,18 @@ work=$(mktemp -d /tmp/onebin-bench.XXXXXX)
 cgroup_parent=/onebin-bench-$$
 node=(--data-dir "$work/data" --run-dir "$work/run" --cgroup-parent "$cgroup_parent" --log warn)
 bundle=$work/bundle
+crun_ns=$work/crun-ns
 
 cleanup() {
     set +e
     for id in $(crun list -q 2>/dev/null | grep '^bench-'); do crun delete -f "$id" >/dev/null 2>&1; done
+    [[ -e $crun_ns/mnt ]] && for id in $(nsenter --mount="$crun_ns/mnt" crun list -q 2>/dev/null | grep '^bench-'); do
+        nsenter --mount="$crun_ns/mnt" crun --cgroup-manager=disabled delete -f "$id" >/dev/null 2>&1
+    done
     for id in $(runc list -q 2>/dev/null | grep '^bench-'); do runc delete -f "$id" >/dev/null 2>&1; done
     for id in $("$onebin" ps "${node[@]}" -a -q 2>/dev/null); do "$onebin" rm "${node[@]}" -f "$id" >/dev/null 2>&1; done
     umount "$bundle/rootfs" 2>/dev/null
+    umount "$crun_ns/mnt" "$crun_ns" 2>/dev/null
     for hierarchy in /sys/fs/cgroup/*/; do
         [[ -d $hierarchy${cgroup_parent#/} ]] && find "$hierarchy${cgroup_parent#/}" -depth -type d -exec rmdir {} + 2>/dev/null
     done
@@ -79,45 +85,45 @@ now() { date +%s%N; }
 # Debian's crun 1.8 refuses a hybrid cgroup layout (v1 controllers plus a v2 mount with a
 # controller, as on these machines). There it runs in a private mount namespace that shows
 # only cgroup v2, with its cgroup manager disabled (crun then does less work than the
-# others), in its own loop so the namespace setup is not timed.
-crun_native=true
+# others). The namespace is made once and kept in a file, so each round enters it without
+# its setup being timed, and crun's rounds interleave with the others'.
+crun_in=()
+crun_flags=()
 if ! crun run --detach --bundle "$bundle" bench-crun-probe </dev/null >/dev/null 2>&1; then
-    crun_native=false
     echo "note: crun cannot use this machine's cgroups; timing it with --cgroup-manager=disabled" >&2
+    mkdir "$crun_ns"
+    mount --bind "$crun_ns" "$crun_ns"
+    mount --make-private "$crun_ns"
+    touch "$crun_ns/mnt"
+    unshare --mount="$crun_ns/mnt" --propagation private mount -t cgroup2 none /sys/fs/cgroup
+    crun_in=(nsenter --mount="$crun_ns/mnt")
+    crun_flags=(--cgroup-manager=disabled)
 fi
 crun delete -f bench-crun-probe >/dev/null 2>&1 || true
 
-declare -a t_onebin t_crun t_runc
+# One crun round, timed inside crun's namespace: prints nanoseconds.
+crun_round() {
+    "${crun_in[@]}" bash -c 'start=$(date +%s%N)
+        crun "${@:3}" run --detach --bundle "$1" "$2" </dev/null >/dev/null
+        echo $(($(date +%s%N) - start))
+        crun "${@:3}" delete -f "$2" >/dev/null' crun-round "$bundle" "$1" "${crun_flags[@]}"
+}
+
+declare -a t_onebin t_api t_crun t_runc
 for ((i = 0; i < rounds; i++)); do
     start=$(now)
     id=$("$onebin" run "${node[@]}" -d --pod "$pod" --name "c$i" busybox -- sleep 3600)
     t_onebin+=($(($(now) - start)))
     "$onebin" rm "${node[@]}" -f "$id" >/dev/null
 
-    if $crun_native; then
-        start=$(now)
-        crun run --detach --bundle "$bundle" "bench-crun-$i" </dev/null >/dev/null
-        t_crun+=($(($(now) - start)))
-        crun delete -f "bench-crun-$i" >/dev/null
-    fi
+    t_api+=($("$api_bench" "$work/data" "$work/run" "$cgroup_parent" "$pod" 1 "$onebin"))
+    t_crun+=($(crun_round "bench-crun-$i"))
 
     start=$(now)
     runc run --detach --bundle "$bundle" "bench-runc-$i" </dev/null >/dev/null
     t_runc+=($(($(now) - start)))
     runc delete -f "bench-runc-$i" >/dev/null
 done
-if ! $crun_native; then
-    mapfile -t t_crun < <(unshare -m --propagation private bash -c '
-        mount -t cgroup2 none /sys/fs/cgroup
-        for ((i = 0; i < $1; i++)); do
-            start=$(date +%s%N)
-            crun --cgroup-manager=disabled run --detach --bundle "$2" "bench-crun-$i" </dev/null >/dev/null
-            echo $(($(date +%s%N) - start))
-            crun --cgroup-manager=disabled delete -f "bench-crun-$i" >/dev/null
-        done' crun-loop "$rounds" "$bundle")
-fi
-
-mapfile -t t_api < <("$api_bench" "$work/data" "$work/run" "$cgroup_parent" "$pod" "$rounds" "$onebin")
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 m_onebin=$(median "${t_onebin[@]}")

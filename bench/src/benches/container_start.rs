@@ -42,7 +42,9 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     let mut section = ctx.section(
         bench,
         "crun and runc from Debian, each running the same unpacked busybox layer (`crun run --detach`, \
-         `runc run --detach`); podman is not timed yet",
+         `runc run --detach`). Debian's podman 4.3 was tried and cannot start a container on these machines \
+         (the runtime it drives is refused setting RLIMIT_NPROC and RLIMIT_NOFILE: operation not permitted), \
+         so it is not timed",
     );
     for (path, onebin_ms) in [("runtime service, as the kubelet calls it", api), ("`onebin run -d --pod` CLI", cli)] {
         let measure = format!("create → process running, {path} (median of {rounds})");
