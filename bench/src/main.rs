@@ -4,6 +4,7 @@
 mod agent;
 mod benches;
 mod capability;
+mod cluster;
 mod debian;
 mod etcd;
 mod http;
