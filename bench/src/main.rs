@@ -8,6 +8,7 @@ mod cluster;
 mod debian;
 mod etcd;
 mod http;
+mod images;
 mod isolation;
 mod kubeconfig;
 mod load;

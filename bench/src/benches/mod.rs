@@ -146,7 +146,7 @@ pub const ALL: &[Bench] = &[
         title: "pod create → Ready (1 pod, 100-replica Deployment)",
         core: false,
         needs: &[Capability::Agent, Capability::Runtime, Capability::Shim],
-        packages: pod_ready::PACKAGES,
+        packages: crate::images::PACKAGES,
         run: Some(Runner::PodReady),
         later: &["1 pod: create → Ready", "100-replica Deployment: create → all Ready"],
     },
