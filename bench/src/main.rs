@@ -71,7 +71,7 @@ fn main() -> ExitCode {
     let capabilities = Capabilities::probe(&args.onebin);
     // Peers come from Debian, so they are installed while the host's network is still there.
     let packages: Vec<&str> =
-        selected.iter().filter(|b| b.runnable(&capabilities)).flat_map(|b| b.packages.iter().copied()).collect();
+        selected.iter().filter(|b| b.runnable(&capabilities)).flat_map(|b| b.packages.concat()).collect();
     if let Err(err) = debian::ensure(&packages) {
         eprintln!("onebin-bench: warning: {err:#}; the benchmarks that need them will say so");
     }

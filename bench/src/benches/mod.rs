@@ -60,8 +60,8 @@ pub struct Bench {
     /// Part of the core set `--quick` runs.
     pub core: bool,
     pub needs: &'static [Capability],
-    /// Debian packages of its peers, installed before the run starts.
-    pub packages: &'static [&'static str],
+    /// Debian packages of its peers and helpers, in groups, installed before the run starts.
+    pub packages: &'static [&'static [&'static str]],
     /// `None` while the benchmark waits for its capability to be written (see `later`).
     run: Option<Runner>,
     /// For a benchmark still to come: what it will measure, against which peer.
@@ -119,7 +119,7 @@ pub const ALL: &[Bench] = &[
         title: "API GETs/s and durable creates/s over HTTPS with keep-alive",
         core: true,
         needs: &[],
-        packages: &[crate::etcd::PACKAGE],
+        packages: &[&[crate::etcd::PACKAGE]],
         run: Some(Runner::ApiThroughput),
         later: &[],
     },
@@ -137,7 +137,7 @@ pub const ALL: &[Bench] = &[
         title: "container start vs crun, runc and podman (same image)",
         core: true,
         needs: &[Capability::Runtime],
-        packages: container_start::PACKAGES,
+        packages: &[container_start::PACKAGES],
         run: Some(Runner::ContainerStart),
         later: &[],
     },
@@ -146,7 +146,7 @@ pub const ALL: &[Bench] = &[
         title: "pod create → Ready (1 pod, 100-replica Deployment)",
         core: false,
         needs: &[Capability::Agent, Capability::Runtime, Capability::Shim],
-        packages: crate::images::PACKAGES,
+        packages: &[crate::images::PACKAGES],
         run: Some(Runner::PodReady),
         later: &["1 pod: create → Ready", "100-replica Deployment: create → all Ready"],
     },
@@ -173,7 +173,7 @@ pub const ALL: &[Bench] = &[
         title: "cross-node pod-to-pod throughput vs the bare veth path",
         core: false,
         needs: &[Capability::Agent, Capability::Runtime],
-        packages: &["iperf3"],
+        packages: &[&["iperf3"]],
         run: None,
         later: &["iperf3 between pods on two nodes over the VXLAN overlay, vs iperf3 over a bare veth pair"],
     },
