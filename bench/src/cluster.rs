@@ -1,10 +1,12 @@
 //! A local cluster of the run (`onebin cluster`: one network namespace per node on a bridge of
 //! the run's namespace), with a state dir of its own; deleted when dropped.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use anyhow::{bail, Context, Result};
+use serde::Deserialize;
 
 use crate::benches::Ctx;
 
@@ -12,6 +14,26 @@ pub struct LocalCluster {
     name: String,
     state: tempfile::TempDir,
     onebin: PathBuf,
+}
+
+/// A node as `onebin cluster create` lays it out (its cluster.json).
+#[derive(Deserialize)]
+pub struct Node {
+    pub name: String,
+    pub ip: Ipv4Addr,
+    /// The name of its network namespace under /run/netns.
+    netns: String,
+}
+
+#[derive(Deserialize)]
+struct Layout {
+    nodes: Vec<Node>,
+}
+
+impl Node {
+    pub fn netns_path(&self) -> PathBuf {
+        PathBuf::from("/run/netns").join(&self.netns)
+    }
 }
 
 impl LocalCluster {
@@ -43,6 +65,18 @@ impl LocalCluster {
             bail!("onebin cluster create failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
         }
         Ok(())
+    }
+
+    /// The nodes, server first.
+    pub fn nodes(&self) -> Result<Vec<Node>> {
+        let path = self.state_dir().join(&self.name).join("cluster.json");
+        let text = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(serde_json::from_slice::<Layout>(&text).with_context(|| format!("parsing {}", path.display()))?.nodes)
+    }
+
+    /// The run dir of `node`'s onebin process: its pods' network namespaces are in `netns/`.
+    pub fn run_dir(&self, node: &Node) -> PathBuf {
+        self.state_dir().join(&self.name).join(&node.name).join("run")
     }
 
     fn state_dir(&self) -> PathBuf {

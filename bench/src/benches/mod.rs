@@ -8,6 +8,7 @@ mod cold_start;
 mod container_start;
 mod idle_memory;
 mod objects;
+mod pod_network;
 mod pod_ready;
 mod scheduler_throughput;
 mod watch_fanout;
@@ -79,6 +80,7 @@ enum Runner {
     PodReady,
     ClusterCreate,
     SchedulerThroughput,
+    PodNetwork,
 }
 
 /// k3s is the peer the issue names for the control-plane benchmarks.
@@ -170,12 +172,15 @@ pub const ALL: &[Bench] = &[
     },
     Bench {
         name: "pod-network",
-        title: "cross-node pod-to-pod throughput vs the bare veth path",
+        title: "cross-node pod-to-pod throughput vs the bare veth path, and ClusterIP vs pod IP connection latency",
         core: false,
         needs: &[Capability::Agent, Capability::Runtime],
-        packages: &[&["iperf3"]],
-        run: None,
-        later: &["iperf3 between pods on two nodes over the VXLAN overlay, vs iperf3 over a bare veth pair"],
+        packages: &[crate::images::PACKAGES, &[crate::iperf::PACKAGE]],
+        run: Some(Runner::PodNetwork),
+        later: &[
+            "pod → pod TCP throughput across nodes over VXLAN, vs the bare veth/bridge path",
+            "connection latency through a ClusterIP, vs the pod IP",
+        ],
     },
     Bench {
         name: "service-rules",
@@ -218,6 +223,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
         Runner::PodReady => pod_ready::run(bench, ctx).await,
         Runner::ClusterCreate => cluster_create::run(bench, ctx).await,
         Runner::SchedulerThroughput => scheduler_throughput::run(bench, ctx).await,
+        Runner::PodNetwork => pod_network::run(bench, ctx).await,
     }
 }
 

@@ -183,7 +183,7 @@ async fn delete_all(conn: &mut Conn, api: &Endpoint, pods: &str, node: &Agent) -
     Ok(())
 }
 
-fn condition_true(body: &[u8], kind: &str) -> bool {
+pub fn condition_true(body: &[u8], kind: &str) -> bool {
     let Ok(object) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
     object["status"]["conditions"]
         .as_array()
