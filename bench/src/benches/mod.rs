@@ -11,6 +11,7 @@ mod objects;
 mod pod_network;
 mod pod_ready;
 mod scheduler_throughput;
+mod service_rules;
 mod watch_fanout;
 
 use std::path::PathBuf;
@@ -81,6 +82,7 @@ enum Runner {
     ClusterCreate,
     SchedulerThroughput,
     PodNetwork,
+    ServiceRules,
 }
 
 /// k3s is the peer the issue names for the control-plane benchmarks.
@@ -187,9 +189,9 @@ pub const ALL: &[Bench] = &[
         title: "service rules programming time at 1,000 services",
         core: false,
         needs: &[Capability::Agent],
-        packages: &[],
-        run: None,
-        later: &["1,000 Services with endpoints: adding the 1,000th → programmed (the service proxy brings bench/proxy_sync.rs)"],
+        packages: &[&[crate::nft_monitor::PACKAGE]],
+        run: Some(Runner::ServiceRules),
+        later: &["adding the 1,000th Service: create → its rules in the kernel"],
     },
 ];
 
@@ -224,6 +226,7 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
         Runner::ClusterCreate => cluster_create::run(bench, ctx).await,
         Runner::SchedulerThroughput => scheduler_throughput::run(bench, ctx).await,
         Runner::PodNetwork => pod_network::run(bench, ctx).await,
+        Runner::ServiceRules => service_rules::run(bench, ctx).await,
     }
 }
 
