@@ -92,10 +92,12 @@ async fn timed(sync: impl std::future::Future<Output = Result<onebin::net::proxy
     Ok(started.elapsed())
 }
 
+/// One line in milliseconds: bench/src/proxy_harness.rs (`bench/run service-rules`) reads it.
 fn report_line(what: &str, samples: &mut [Duration]) {
     samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
-    println!("{what}: median {:?}, p90 {:?}, max {:?} ({} rounds)", at(0.5), at(0.9), at(1.0), samples.len());
+    let rounds = samples.len();
+    let at = |q: f64| samples[((rounds - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
+    println!("{what}: median {:.3} ms, p90 {:.3} ms, max {:.3} ms ({rounds} rounds)", at(0.5), at(0.9), at(1.0));
 }
 
 fn cluster_ip(index: u32) -> Ipv4Addr {

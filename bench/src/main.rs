@@ -4,15 +4,22 @@
 mod agent;
 mod benches;
 mod capability;
+mod cluster;
 mod debian;
 mod etcd;
 mod http;
+mod images;
+mod iperf;
 mod isolation;
 mod kubeconfig;
 mod load;
 mod machine;
+mod netns;
+mod nft_monitor;
 mod process;
+mod proxy_harness;
 mod report;
+mod rtt;
 mod server;
 mod stats;
 mod tls;
@@ -69,7 +76,7 @@ fn main() -> ExitCode {
     let capabilities = Capabilities::probe(&args.onebin);
     // Peers come from Debian, so they are installed while the host's network is still there.
     let packages: Vec<&str> =
-        selected.iter().filter(|b| b.runnable(&capabilities)).flat_map(|b| b.packages.iter().copied()).collect();
+        selected.iter().filter(|b| b.runnable(&capabilities)).flat_map(|b| b.packages.concat()).collect();
     if let Err(err) = debian::ensure(&packages) {
         eprintln!("onebin-bench: warning: {err:#}; the benchmarks that need them will say so");
     }

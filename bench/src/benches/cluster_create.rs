@@ -3,13 +3,12 @@
 //! from exec until it returns, which it does once all four nodes are Ready. The cluster is
 //! deleted after each round, also when the round fails.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 
 use super::{Bench, Ctx, K3S_UNAVAILABLE};
+use crate::cluster::LocalCluster;
 use crate::report::{Row, Section};
 use crate::stats::Summary;
 
@@ -22,15 +21,12 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
         eprintln!("  round {}/{rounds}", round + 1);
         let cluster = LocalCluster::new(ctx, round)?;
         // The cluster is deleted when the closure ends, after the clock has stopped.
-        let (elapsed, out) = tokio::task::spawn_blocking(move || -> Result<(Duration, Output)> {
+        let elapsed = tokio::task::spawn_blocking(move || -> Result<Duration> {
             let started = Instant::now();
-            let out = cluster.command(&["create", &cluster.name, "--nodes", &NODES.to_string()])?;
-            Ok((started.elapsed(), out))
+            cluster.create(&["--nodes", &NODES.to_string()])?;
+            Ok(started.elapsed())
         })
         .await??;
-        if !out.status.success() {
-            bail!("onebin cluster create failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
-        }
         seconds.push(elapsed.as_secs_f64());
     }
     let mut section = ctx.section(bench, K3S_UNAVAILABLE);
@@ -50,46 +46,4 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
             .into(),
     );
     Ok(section)
-}
-
-/// A cluster name and state dir of this run; the cluster is deleted when dropped.
-struct LocalCluster {
-    name: String,
-    state: tempfile::TempDir,
-    onebin: PathBuf,
-}
-
-impl LocalCluster {
-    fn new(ctx: &Ctx, round: usize) -> Result<Self> {
-        let state = tempfile::Builder::new().prefix("onebin-bench-clusters-").tempdir_in(&ctx.work_dir)?;
-        // Short: node names, namespace names and interface names are built from it.
-        let name = format!("b{}{round}", std::process::id() % 10_000);
-        Ok(Self { name, state, onebin: ctx.onebin.clone() })
-    }
-
-    fn kubeconfig(&self) -> PathBuf {
-        self.state.path().join("kubeconfig")
-    }
-
-    fn command(&self, args: &[&str]) -> Result<Output> {
-        let mut command = Command::new(&self.onebin);
-        command.arg("cluster").arg("--state-dir").arg(self.state.path().join("state")).args(args);
-        if args.first() == Some(&"create") {
-            // Its own kubeconfig: the machine's ~/.kube/config is not the benchmark's to change.
-            command.arg("--kubeconfig").arg(self.kubeconfig());
-        }
-        command.output().context("running onebin cluster")
-    }
-}
-
-impl Drop for LocalCluster {
-    fn drop(&mut self) {
-        match self.command(&["delete", &self.name]) {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => {
-                eprintln!("warning: deleting cluster {}: {}", self.name, String::from_utf8_lossy(&out.stderr).trim())
-            }
-            Err(err) => eprintln!("warning: deleting cluster {}: {err:#}", self.name),
-        }
-    }
 }

@@ -8,8 +8,10 @@ mod cold_start;
 mod container_start;
 mod idle_memory;
 mod objects;
+mod pod_network;
 mod pod_ready;
 mod scheduler_throughput;
+mod service_rules;
 mod watch_fanout;
 
 use std::path::PathBuf;
@@ -60,8 +62,8 @@ pub struct Bench {
     /// Part of the core set `--quick` runs.
     pub core: bool,
     pub needs: &'static [Capability],
-    /// Debian packages of its peers, installed before the run starts.
-    pub packages: &'static [&'static str],
+    /// Debian packages of its peers and helpers, in groups, installed before the run starts.
+    pub packages: &'static [&'static [&'static str]],
     /// `None` while the benchmark waits for its capability to be written (see `later`).
     run: Option<Runner>,
     /// For a benchmark still to come: what it will measure, against which peer.
@@ -79,6 +81,8 @@ enum Runner {
     PodReady,
     ClusterCreate,
     SchedulerThroughput,
+    PodNetwork,
+    ServiceRules,
 }
 
 /// k3s is the peer the issue names for the control-plane benchmarks.
@@ -119,7 +123,7 @@ pub const ALL: &[Bench] = &[
         title: "API GETs/s and durable creates/s over HTTPS with keep-alive",
         core: true,
         needs: &[],
-        packages: &[crate::etcd::PACKAGE],
+        packages: &[&[crate::etcd::PACKAGE]],
         run: Some(Runner::ApiThroughput),
         later: &[],
     },
@@ -137,7 +141,7 @@ pub const ALL: &[Bench] = &[
         title: "container start vs crun, runc and podman (same image)",
         core: true,
         needs: &[Capability::Runtime],
-        packages: container_start::PACKAGES,
+        packages: &[container_start::PACKAGES],
         run: Some(Runner::ContainerStart),
         later: &[],
     },
@@ -146,7 +150,7 @@ pub const ALL: &[Bench] = &[
         title: "pod create → Ready (1 pod, 100-replica Deployment)",
         core: false,
         needs: &[Capability::Agent, Capability::Runtime, Capability::Shim],
-        packages: pod_ready::PACKAGES,
+        packages: &[crate::images::PACKAGES],
         run: Some(Runner::PodReady),
         later: &["1 pod: create → Ready", "100-replica Deployment: create → all Ready"],
     },
@@ -170,21 +174,24 @@ pub const ALL: &[Bench] = &[
     },
     Bench {
         name: "pod-network",
-        title: "cross-node pod-to-pod throughput vs the bare veth path",
+        title: "cross-node pod-to-pod throughput vs the bare veth path, and ClusterIP vs pod IP connection latency",
         core: false,
         needs: &[Capability::Agent, Capability::Runtime],
-        packages: &["iperf3"],
-        run: None,
-        later: &["iperf3 between pods on two nodes over the VXLAN overlay, vs iperf3 over a bare veth pair"],
+        packages: &[crate::images::PACKAGES, &[crate::iperf::PACKAGE]],
+        run: Some(Runner::PodNetwork),
+        later: &[
+            "pod → pod TCP throughput across nodes over VXLAN, vs the bare veth/bridge path",
+            "connection latency through a ClusterIP, vs the pod IP",
+        ],
     },
     Bench {
         name: "service-rules",
         title: "service rules programming time at 1,000 services",
         core: false,
         needs: &[Capability::Agent],
-        packages: &[],
-        run: None,
-        later: &["1,000 Services with endpoints: adding the 1,000th → programmed (the service proxy brings bench/proxy_sync.rs)"],
+        packages: &[&[crate::nft_monitor::PACKAGE]],
+        run: Some(Runner::ServiceRules),
+        later: &["adding the 1,000th Service: create → its rules in the kernel"],
     },
 ];
 
@@ -218,6 +225,8 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
         Runner::PodReady => pod_ready::run(bench, ctx).await,
         Runner::ClusterCreate => cluster_create::run(bench, ctx).await,
         Runner::SchedulerThroughput => scheduler_throughput::run(bench, ctx).await,
+        Runner::PodNetwork => pod_network::run(bench, ctx).await,
+        Runner::ServiceRules => service_rules::run(bench, ctx).await,
     }
 }
 

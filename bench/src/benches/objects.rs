@@ -1,6 +1,8 @@
 //! The Kubernetes objects the benchmarks create, and creating them.
 
-use anyhow::Result;
+use std::net::Ipv4Addr;
+
+use anyhow::{Context, Result};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use serde_json::json;
@@ -34,4 +36,19 @@ pub async fn create_namespace(conn: &mut Conn, api: &Endpoint, name: &str) -> Re
     let request = api.request(Method::POST, "/api/v1/namespaces", Some(Bytes::from(body.to_string())));
     conn.expect(request, StatusCode::CREATED).await?;
     Ok(())
+}
+
+/// Creates a Service with `spec` in `namespace`; returns the ClusterIP it was given.
+pub async fn create_service(
+    conn: &mut Conn,
+    api: &Endpoint,
+    namespace: &str,
+    name: &str,
+    spec: serde_json::Value,
+) -> Result<Ipv4Addr> {
+    let service = json!({ "apiVersion": "v1", "kind": "Service", "metadata": { "name": name }, "spec": spec });
+    let path = format!("/api/v1/namespaces/{namespace}/services");
+    let request = api.request(Method::POST, &path, Some(Bytes::from(service.to_string())));
+    let created: serde_json::Value = serde_json::from_slice(&conn.expect(request, StatusCode::CREATED).await?)?;
+    created["spec"]["clusterIP"].as_str().and_then(|ip| ip.parse().ok()).context("the Service got no ClusterIP")
 }

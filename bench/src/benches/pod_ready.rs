@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use serde_json::json;
@@ -21,8 +21,6 @@ use crate::report::{Row, Section};
 use crate::server::Server;
 use crate::stats::{median, Summary};
 
-/// What tests/images/build.sh builds the images from.
-pub const PACKAGES: &[&str] = &["busybox-static", "nginx", "wget", "dash"];
 const NAMESPACE: &str = "ready";
 const NODE: &str = "bench-agent";
 const REPLICAS: usize = 100;
@@ -30,7 +28,7 @@ const POLL: Duration = Duration::from_millis(5);
 
 pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     let images = tempfile::Builder::new().prefix("onebin-bench-images-").tempdir_in(&ctx.work_dir)?;
-    build_images(ctx, images.path())?;
+    crate::images::build(ctx, images.path())?;
     let mut server = Server::start(ctx, false).await?;
     let archives = [images.path().join("busybox.tar"), images.path().join("nginx.tar")];
     let mut node = Agent::spawn(ctx, &server, agent::Kind::Real { name: NODE, images: &archives })?;
@@ -152,19 +150,6 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     Ok(section)
 }
 
-/// Runs tests/images/build.sh into `dir`: busybox.tar and nginx.tar from Debian's packages.
-fn build_images(ctx: &Ctx, dir: &Path) -> Result<()> {
-    let script = ctx.bench_dir.parent().unwrap_or(Path::new(".")).join("tests/images/build.sh");
-    let out = std::process::Command::new(&script)
-        .arg(dir)
-        .output()
-        .with_context(|| format!("running {}", script.display()))?;
-    if !out.status.success() {
-        bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).trim());
-    }
-    Ok(())
-}
-
 /// The memory of each pod's shim, from the pid files the runtime keeps per sandbox.
 fn shim_memory(run_dir: &Path) -> Vec<Memory> {
     let sandboxes: Vec<PathBuf> =
@@ -198,7 +183,7 @@ async fn delete_all(conn: &mut Conn, api: &Endpoint, pods: &str, node: &Agent) -
     Ok(())
 }
 
-fn condition_true(body: &[u8], kind: &str) -> bool {
+pub fn condition_true(body: &[u8], kind: &str) -> bool {
     let Ok(object) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
     object["status"]["conditions"]
         .as_array()
