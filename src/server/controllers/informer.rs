@@ -92,7 +92,7 @@ impl Informer {
         while let Some(event) = events.next().await {
             match event {
                 WatchEvent::Added(obj) | WatchEvent::Modified(obj) => self.upsert(obj),
-                WatchEvent::Deleted(obj) => self.remove(&obj),
+                WatchEvent::Deleted(obj) => self.remove(obj),
                 WatchEvent::Bookmark { .. } => {}
                 WatchEvent::Error(err) => return Err(err),
             }
@@ -117,8 +117,7 @@ impl Informer {
         }
     }
 
-    fn upsert(&self, obj: Value) {
-        let obj = Arc::new(obj);
+    fn upsert(&self, obj: Arc<Value>) {
         let previous = self.objects.write().expect("informer lock").insert(cache_key(&obj), obj.clone());
         match previous {
             Some(prev) => self.announce(ChangeKind::Modified, obj, Some(prev)),
@@ -126,9 +125,9 @@ impl Informer {
         }
     }
 
-    fn remove(&self, obj: &Value) {
-        let removed = self.objects.write().expect("informer lock").remove(&cache_key(obj));
-        self.announce(ChangeKind::Deleted, removed.unwrap_or_else(|| Arc::new(obj.clone())), None);
+    fn remove(&self, obj: Arc<Value>) {
+        let removed = self.objects.write().expect("informer lock").remove(&cache_key(&obj));
+        self.announce(ChangeKind::Deleted, removed.unwrap_or(obj), None);
     }
 
     fn announce(&self, kind: ChangeKind, object: Arc<Value>, old: Option<Arc<Value>>) {
