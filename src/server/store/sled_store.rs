@@ -16,19 +16,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::{watch, Notify};
 
 use super::history;
 use super::watch_stream;
 use super::{Event, EventStream, EventType, KeyValue, ListPage, Result, Revision, Store, StoreError};
+use crate::server::fanout::Fanout;
 
 const OBJECT: &[u8] = b"o/";
 const REVISION_KEY: &[u8] = b"m/revision";
 const COMPACTED_KEY: &[u8] = b"m/compacted";
-/// Live events buffered per watcher before it must catch up from the history. The ring keeps
-/// its last this-many events alive (with the objects watchers decoded from them), so it is
-/// also a memory bound.
-const BROADCAST_CAPACITY: usize = 1024;
+/// Live events queued per watcher before it must catch up from the history.
+const WATCH_QUEUE: usize = 1024;
 
 #[derive(Clone)]
 pub struct SledStore {
@@ -46,7 +45,7 @@ pub(super) struct Inner {
     /// Newest revision that is durable and has been handed to watchers.
     pub(super) published: AtomicU64,
     pub(super) compacted: AtomicU64,
-    pub(super) events: broadcast::Sender<Arc<Event>>,
+    pub(super) events: Fanout<Arc<Event>>,
     durable: watch::Sender<Revision>,
     flush_wanted: Arc<Notify>,
     history_limit: u64,
@@ -65,7 +64,6 @@ impl SledStore {
         let tree = db.open_tree("kv")?;
         let revision = read_counter(&tree, REVISION_KEY)?;
         let compacted = read_counter(&tree, COMPACTED_KEY)?;
-        let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
         let (durable, _) = watch::channel(revision);
         let inner = Arc::new(Inner {
             db,
@@ -74,7 +72,7 @@ impl SledStore {
             pending: Mutex::new(VecDeque::new()),
             published: AtomicU64::new(revision),
             compacted: AtomicU64::new(compacted),
-            events,
+            events: Fanout::new(WATCH_QUEUE),
             durable,
             flush_wanted: Arc::new(Notify::new()),
             history_limit: history_limit.max(1),
@@ -269,7 +267,7 @@ impl Inner {
             // Published is raised before sending so a new watcher either reads the event from
             // the history or receives it live (and drops the duplicate).
             self.published.store(event.revision, Ordering::Release);
-            let _ = self.events.send(event);
+            self.events.send(event);
         }
         self.published.store(target, Ordering::Release);
         self.durable.send_replace(target);
