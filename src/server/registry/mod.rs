@@ -4,6 +4,7 @@
 
 mod binding;
 pub mod catalog;
+mod compact;
 mod create;
 pub mod definitions;
 mod delete;
@@ -140,9 +141,12 @@ fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
 }
 
 fn decode_at(raw: &[u8], revision: u64) -> Result<Value, ApiError> {
-    let mut obj: Value =
+    let compact::Compact(mut obj) =
         serde_json::from_slice(raw).map_err(|e| ApiError::internal(format!("corrupt stored object: {e}")))?;
-    object::metadata_mut(&mut obj).insert("resourceVersion".into(), revision.to_string().into());
+    // Rebuilt rather than inserted into: a map decoded at its exact size doubles on insert.
+    let metadata = object::metadata_mut(&mut obj);
+    let version = ("resourceVersion".to_string(), Value::from(revision.to_string()));
+    *metadata = std::mem::take(metadata).into_iter().chain([version]).collect();
     Ok(obj)
 }
 
