@@ -20,6 +20,7 @@ mod patch;
 pub mod patch_meta;
 pub mod printers;
 pub mod service_allocator;
+mod stored_form;
 pub mod strategic_merge;
 pub mod typed;
 mod update;
@@ -37,6 +38,7 @@ pub use create::Written;
 pub use delete::Deleted;
 pub use list::ObjectList;
 use service_allocator::ServiceAllocator;
+use stored_form::encode;
 pub use update::UpdateKind;
 pub use watch::WatchEvent;
 
@@ -125,15 +127,6 @@ pub fn collection_prefix(rt: &ResourceType, namespace: Option<&str>) -> String {
         Some(ns) => format!("{}{ns}/", rt.key_prefix()),
         None => rt.key_prefix(),
     }
-}
-
-/// Objects are stored without `resourceVersion`: the store's revision is the truth.
-fn encode(obj: &Value) -> Result<Vec<u8>, ApiError> {
-    let mut obj = obj.clone();
-    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("resourceVersion");
-    }
-    serde_json::to_vec(&obj).map_err(ApiError::internal)
 }
 
 fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
