@@ -5,6 +5,7 @@ pub mod apiserver;
 pub mod auth;
 mod bootstrap;
 pub mod controllers;
+pub mod fanout;
 pub mod ingress;
 pub mod registry;
 pub mod scheduler;

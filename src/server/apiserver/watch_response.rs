@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{header, Response, StatusCode};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::negotiate::Output;
@@ -30,9 +31,7 @@ pub fn stream(
     let deadline = tokio::time::sleep(timeout);
     let mut first_table = true;
     let lines = events.take_until(deadline).map(move |event| {
-        let frame = frame(rt, event, view, std::mem::take(&mut first_table));
-        let mut line = serde_json::to_vec(&frame).unwrap_or_default();
-        line.push(b'\n');
+        let line = line(rt, &event, view, std::mem::take(&mut first_table));
         Ok::<_, Infallible>(Bytes::from(line))
     });
     Response::builder()
@@ -44,31 +43,48 @@ pub fn stream(
 }
 
 /// One watch event; tables carry their column definitions only in the first one, as upstream.
-fn frame(rt: &ResourceType, event: WatchEvent, view: View, first: bool) -> Value {
-    let shape = |obj: Value| match view.output {
-        Output::PartialMetadata => partial_metadata(&obj),
+/// A plain object is written where it is shared with the other watchers, not copied.
+fn line(rt: &ResourceType, event: &WatchEvent, view: View, first: bool) -> Vec<u8> {
+    let (kind, obj) = match event {
+        WatchEvent::Added(obj) => ("ADDED", obj),
+        WatchEvent::Modified(obj) => ("MODIFIED", obj),
+        WatchEvent::Deleted(obj) => ("DELETED", obj),
+        WatchEvent::Bookmark { revision, initial_events_end } => {
+            let mut metadata = json!({"resourceVersion": revision.to_string()});
+            if *initial_events_end {
+                metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            }
+            let object = json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": metadata});
+            return to_line(&Frame { kind: "BOOKMARK", object: &object });
+        }
+        WatchEvent::Error(err) => return to_line(&Frame { kind: "ERROR", object: &err.to_status() }),
+    };
+    let shaped = match view.output {
+        Output::PartialMetadata => partial_metadata(obj),
         Output::Table => {
             let meta =
                 json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
-            let mut table = printers::table(rt, std::slice::from_ref(&obj), view.include, meta, jiff::Timestamp::now());
+            let mut table =
+                printers::table(rt, std::slice::from_ref(&**obj), view.include, meta, jiff::Timestamp::now());
             if !first {
                 table["columnDefinitions"] = json!([]);
             }
             table
         }
-        _ => obj,
+        _ => return to_line(&Frame { kind, object: obj }),
     };
-    match event {
-        WatchEvent::Added(obj) => json!({"type": "ADDED", "object": shape(obj)}),
-        WatchEvent::Modified(obj) => json!({"type": "MODIFIED", "object": shape(obj)}),
-        WatchEvent::Deleted(obj) => json!({"type": "DELETED", "object": shape(obj)}),
-        WatchEvent::Bookmark { revision, initial_events_end } => {
-            let mut metadata = json!({"resourceVersion": revision.to_string()});
-            if initial_events_end {
-                metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
-            }
-            json!({"type": "BOOKMARK", "object": {"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": metadata}})
-        }
-        WatchEvent::Error(err) => json!({"type": "ERROR", "object": err.to_status()}),
-    }
+    to_line(&Frame { kind, object: &shaped })
+}
+
+#[derive(Serialize)]
+struct Frame<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    object: &'a Value,
+}
+
+fn to_line(frame: &Frame) -> Vec<u8> {
+    let mut line = serde_json::to_vec(frame).unwrap_or_default();
+    line.push(b'\n');
+    line
 }

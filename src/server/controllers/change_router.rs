@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use tokio_stream::wrappers::BroadcastStream;
 
 use super::informer::{Change, Informer};
 use super::queue::WorkQueue;
+use crate::server::fanout::RecvError;
 
 /// What a change of one informer means to controller `C`.
 pub type Route<C> = fn(&C, &Change);
@@ -41,7 +41,7 @@ where
         .sources
         .iter()
         .enumerate()
-        .map(|(i, (informer, _))| BroadcastStream::new(informer.subscribe()).map(move |change| (i, change)));
+        .map(|(i, (informer, _))| informer.subscribe().into_stream().map(move |change| (i, change)));
     let mut changes = futures::stream::select_all(streams);
     for (informer, _) in &routing.sources {
         informer.wait_synced().await;
@@ -55,9 +55,8 @@ where
     while let Some((source, change)) = changes.next().await {
         match change {
             Ok(change) => (routing.sources[source].1)(&controller, &change),
-            Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(_)) => {
-                (routing.enqueue_all)(&controller)
-            }
+            Err(RecvError::Lagged(_)) => (routing.enqueue_all)(&controller),
+            Err(RecvError::Closed) => return,
         }
     }
 }

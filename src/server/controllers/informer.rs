@@ -8,17 +8,17 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::Value;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use crate::server::api_error::ApiError;
+use crate::server::fanout::{Fanout, RecvError, Subscription};
 use crate::server::registry::catalog::ResourceType;
 use crate::server::registry::options::{ListOptions, WatchOptions};
 use crate::server::registry::{object, Registry, WatchEvent};
 
-/// Notifications buffered per subscriber; a subscriber that falls further behind resyncs.
-/// The channel keeps its last this-many changes (each holding an object and its previous
-/// version) alive whether read or not, so the bound is also a memory bound: at 16 Ki, a busy
-/// pod informer kept ~150 MB of superseded pods at 10,000 pods.
+/// Notifications queued per subscriber; a subscriber that falls further behind resyncs.
+/// Each holds an object and its previous version until read, so the bound is also a memory
+/// bound.
 const CHANGE_BUFFER: usize = 2 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,15 +58,14 @@ pub fn split_key(key: &str) -> (Option<&str>, &str) {
 pub struct Informer {
     pub rt: &'static ResourceType,
     objects: RwLock<BTreeMap<String, Arc<Value>>>,
-    changes: broadcast::Sender<Change>,
+    changes: Fanout<Change>,
     synced: watch::Sender<bool>,
 }
 
 impl Informer {
     fn start(registry: Arc<Registry>, rt: &'static ResourceType) -> Arc<Self> {
-        let (changes, _) = broadcast::channel(CHANGE_BUFFER);
         let (synced, _) = watch::channel(false);
-        let informer = Arc::new(Self { rt, objects: RwLock::default(), changes, synced });
+        let informer = Arc::new(Self { rt, objects: RwLock::default(), changes: Fanout::new(CHANGE_BUFFER), synced });
         let weak = Arc::downgrade(&informer);
         tokio::spawn(async move {
             loop {
@@ -92,7 +91,7 @@ impl Informer {
         while let Some(event) = events.next().await {
             match event {
                 WatchEvent::Added(obj) | WatchEvent::Modified(obj) => self.upsert(obj),
-                WatchEvent::Deleted(obj) => self.remove(&obj),
+                WatchEvent::Deleted(obj) => self.remove(obj),
                 WatchEvent::Bookmark { .. } => {}
                 WatchEvent::Error(err) => return Err(err),
             }
@@ -117,8 +116,7 @@ impl Informer {
         }
     }
 
-    fn upsert(&self, obj: Value) {
-        let obj = Arc::new(obj);
+    fn upsert(&self, obj: Arc<Value>) {
         let previous = self.objects.write().expect("informer lock").insert(cache_key(&obj), obj.clone());
         match previous {
             Some(prev) => self.announce(ChangeKind::Modified, obj, Some(prev)),
@@ -126,13 +124,13 @@ impl Informer {
         }
     }
 
-    fn remove(&self, obj: &Value) {
-        let removed = self.objects.write().expect("informer lock").remove(&cache_key(obj));
-        self.announce(ChangeKind::Deleted, removed.unwrap_or_else(|| Arc::new(obj.clone())), None);
+    fn remove(&self, obj: Arc<Value>) {
+        let removed = self.objects.write().expect("informer lock").remove(&cache_key(&obj));
+        self.announce(ChangeKind::Deleted, removed.unwrap_or(obj), None);
     }
 
     fn announce(&self, kind: ChangeKind, object: Arc<Value>, old: Option<Arc<Value>>) {
-        let _ = self.changes.send(Change { kind, object, old });
+        self.changes.send(Change { kind, object, old });
     }
 
     /// Waits until the first list has been loaded.
@@ -170,7 +168,7 @@ impl Informer {
     }
 
     /// Change notifications from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+    pub fn subscribe(&self) -> Subscription<Change> {
         self.changes.subscribe()
     }
 }
@@ -232,8 +230,8 @@ where
                         queue.add(key);
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => resync(&keys),
-                Err(broadcast::error::RecvError::Closed) => return,
+                Err(RecvError::Lagged(_)) => resync(&keys),
+                Err(RecvError::Closed) => return,
             }
         }
     });

@@ -19,11 +19,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::server::fanout::{RecvError, TryRecvError};
 use anyhow::Result;
 use k8s_openapi::api::networking::v1::Ingress;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::server::controllers::informer::{Informer, Informers};
 use crate::server::controllers::status_update::write_status;

@@ -54,7 +54,8 @@ impl Registry {
             if !generate && self.store.get(&key).await.map_err(store_error)?.is_some() {
                 return Err(ApiError::already_exists(rt.group, rt.plural, object::name(&obj)));
             }
-            let mut candidate = obj.clone();
+            // Only a generated name can take another turn, from the object as it was.
+            let mut candidate = if generate { obj.clone() } else { std::mem::take(&mut obj) };
             strategy.allocate(self, &mut candidate)?;
             if opts.dry_run {
                 strategy.release(self, &candidate);

@@ -4,6 +4,7 @@
 
 mod binding;
 pub mod catalog;
+mod compact;
 mod create;
 pub mod definitions;
 mod delete;
@@ -19,6 +20,7 @@ mod patch;
 pub mod patch_meta;
 pub mod printers;
 pub mod service_allocator;
+mod stored_form;
 pub mod strategic_merge;
 pub mod typed;
 mod update;
@@ -36,6 +38,7 @@ pub use create::Written;
 pub use delete::Deleted;
 pub use list::ObjectList;
 use service_allocator::ServiceAllocator;
+use stored_form::encode;
 pub use update::UpdateKind;
 pub use watch::WatchEvent;
 
@@ -126,23 +129,17 @@ pub fn collection_prefix(rt: &ResourceType, namespace: Option<&str>) -> String {
     }
 }
 
-/// Objects are stored without `resourceVersion`: the store's revision is the truth.
-fn encode(obj: &Value) -> Result<Vec<u8>, ApiError> {
-    let mut obj = obj.clone();
-    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("resourceVersion");
-    }
-    serde_json::to_vec(&obj).map_err(ApiError::internal)
-}
-
 fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
     decode_at(&kv.value, kv.mod_revision)
 }
 
 fn decode_at(raw: &[u8], revision: u64) -> Result<Value, ApiError> {
-    let mut obj: Value =
+    let compact::Compact(mut obj) =
         serde_json::from_slice(raw).map_err(|e| ApiError::internal(format!("corrupt stored object: {e}")))?;
-    object::metadata_mut(&mut obj).insert("resourceVersion".into(), revision.to_string().into());
+    // Rebuilt rather than inserted into: a map decoded at its exact size doubles on insert.
+    let metadata = object::metadata_mut(&mut obj);
+    let version = ("resourceVersion".to_string(), Value::from(revision.to_string()));
+    *metadata = std::mem::take(metadata).into_iter().chain([version]).collect();
     Ok(obj)
 }
 

@@ -2,7 +2,7 @@
 //! objects entering and leaving a selector reported as ADDED and DELETED, and periodic
 //! bookmarks.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::stream::{BoxStream, StreamExt};
@@ -12,16 +12,17 @@ use super::catalog::ResourceType;
 use super::options::{ListOptions, WatchOptions};
 use super::{collection_prefix, decode_at, store_error, Registry};
 use crate::server::api_error::ApiError;
-use crate::server::store::{Decoded, Event, EventType, StoreError};
+use crate::server::store::{Event, EventType, StoreError};
 
 /// How often an idle watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
 
+/// Objects are shared: every watcher of a change holds the one copy decoded for it.
 #[derive(Debug, Clone)]
 pub enum WatchEvent {
-    Added(Value),
-    Modified(Value),
-    Deleted(Value),
+    Added(Arc<Value>),
+    Modified(Arc<Value>),
+    Deleted(Arc<Value>),
     /// Progress up to a revision; `initial_events_end` marks the end of the initial state.
     Bookmark {
         revision: u64,
@@ -49,7 +50,7 @@ impl Registry {
                 };
                 let list = self.list(rt, namespace, &list_opts).await?;
                 let revision = list.resource_version.parse().unwrap_or_default();
-                initial.extend(list.items.into_iter().map(WatchEvent::Added));
+                initial.extend(list.items.into_iter().map(|obj| WatchEvent::Added(Arc::new(obj))));
                 if opts.send_initial_events && opts.allow_bookmarks {
                     initial.push(WatchEvent::Bookmark { revision, initial_events_end: true });
                 }
@@ -82,16 +83,25 @@ impl Filter {
         self.opts.label_selector.matches_object(obj) && self.opts.field_selector.matches(obj)
     }
 
+    fn selects_everything(&self) -> bool {
+        self.opts.label_selector.is_empty() && self.opts.field_selector.is_empty()
+    }
+
     /// The event a watcher sees for a store event, if any.
     fn translate(&self, event: &Event) -> Result<Option<WatchEvent>, ApiError> {
-        let decoded = decoded(event)?;
-        let now = self.matches(&decoded.value);
-        let obj = || (*decoded.value).clone();
+        let value = decoded(&event.decoded.value, &event.value, event.revision)?;
+        let now = self.matches(&value);
+        let obj = || value.clone();
         Ok(match event.event_type {
             EventType::Added => now.then(|| WatchEvent::Added(obj())),
             EventType::Deleted => now.then(|| WatchEvent::Deleted(obj())),
             EventType::Modified => {
-                let before = decoded.prev.as_ref().map_or(now, |prev| self.matches(prev));
+                let before = match &event.prev_value {
+                    Some(prev) if !self.selects_everything() => {
+                        self.matches(&*decoded(&event.decoded.prev, prev, event.revision)?)
+                    }
+                    _ => now,
+                };
                 match (before, now) {
                     (true, true) => Some(WatchEvent::Modified(obj())),
                     (false, true) => Some(WatchEvent::Added(obj())),
@@ -103,14 +113,13 @@ impl Filter {
     }
 }
 
-/// The event's objects, decoded once for all the watchers sharing it.
-fn decoded(event: &Event) -> Result<&Decoded, ApiError> {
-    if let Some(decoded) = event.decoded.get() {
-        return Ok(decoded);
+/// One of the event's objects, decoded once for all the watchers sharing it.
+fn decoded(cell: &OnceLock<Arc<Value>>, raw: &[u8], revision: u64) -> Result<Arc<Value>, ApiError> {
+    if let Some(value) = cell.get() {
+        return Ok(value.clone());
     }
-    let value = Arc::new(decode_at(&event.value, event.revision)?);
-    let prev = event.prev_value.as_ref().map(|prev| decode_at(prev, event.revision)).transpose()?.map(Arc::new);
-    Ok(event.decoded.get_or_init(|| Decoded { value, prev }))
+    let value = Arc::new(decode_at(raw, revision)?);
+    Ok(cell.get_or_init(|| value).clone())
 }
 
 struct State {

@@ -27,11 +27,11 @@ mod testing;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::server::api_error::ApiError;
 use crate::server::controllers::informer::{cache_key, Change, ChangeKind, Informer, Informers};
+use crate::server::fanout::{RecvError, Subscription};
 use crate::server::registry::label_selector::{labels_of, LabelSelector};
 use binder::Binder;
 use cache::{Cache, ClusterEvent};
@@ -89,11 +89,7 @@ impl Scheduler {
     /// Applies informer changes to the cache and the queue.
     async fn follow(
         self: Arc<Self>,
-        (mut pods, mut nodes, mut services): (
-            broadcast::Receiver<Change>,
-            broadcast::Receiver<Change>,
-            broadcast::Receiver<Change>,
-        ),
+        (mut pods, mut nodes, mut services): (Subscription<Change>, Subscription<Change>, Subscription<Change>),
     ) {
         loop {
             let received = tokio::select! {

@@ -54,6 +54,17 @@ fn decode_event(revision: Revision, raw: &[u8]) -> Result<Event> {
     })
 }
 
+/// The newest event of the history, if any.
+pub(super) fn newest(tree: &sled::Tree) -> Result<Option<Event>> {
+    let Some(entry) = tree.scan_prefix(EVENT).next_back() else { return Ok(None) };
+    let (k, v) = entry.map_err(backend)?;
+    decode_event(revision_of(&k)?, &v).map(Some)
+}
+
+fn revision_of(key: &[u8]) -> Result<Revision> {
+    Ok(u64::from_be_bytes(key[EVENT.len()..].try_into().map_err(|_| backend("corrupt history key"))?))
+}
+
 /// Splits a 4-byte length-prefixed field off the front of `raw`.
 fn split_sized(raw: &[u8]) -> Option<(&[u8], &[u8])> {
     let len = u32::from_be_bytes(raw.get(..4)?.try_into().ok()?) as usize;
@@ -78,8 +89,7 @@ pub(super) fn read(
     let mut events = Vec::new();
     for entry in inner.tree.range(event_key(from)..=event_key(end)) {
         let (k, v) = entry.map_err(backend)?;
-        let revision = u64::from_be_bytes(k[EVENT.len()..].try_into().map_err(|_| backend("corrupt history key"))?);
-        let event = decode_event(revision, &v)?;
+        let event = decode_event(revision_of(&k)?, &v)?;
         if event.key.starts_with(prefix) {
             events.push(Arc::new(event));
         }

@@ -51,14 +51,16 @@ pub struct Event {
     pub prev_value: Option<Arc<[u8]>>,
     /// The values decoded, filled by the first watcher that needs them: every live watcher
     /// shares one `Event`, and decoding per watcher cost more than all else at 100 watches.
-    pub decoded: std::sync::OnceLock<Decoded>,
+    pub decoded: Decoded,
 }
 
-/// An event's value and previous value as JSON.
-#[derive(Debug, Clone)]
+/// An event's value and previous value as JSON, each decoded on first use: only watches
+/// with selectors look at the previous value, and a decoded object is many times the size
+/// of its encoding.
+#[derive(Debug, Clone, Default)]
 pub struct Decoded {
-    pub value: Arc<serde_json::Value>,
-    pub prev: Option<Arc<serde_json::Value>>,
+    pub value: std::sync::OnceLock<Arc<serde_json::Value>>,
+    pub prev: std::sync::OnceLock<Arc<serde_json::Value>>,
 }
 
 /// One page of a list.

@@ -1,9 +1,15 @@
 //! The sled backend of the store.
 //!
-//! Layout (one sled tree, so that one atomic batch covers a whole write):
+//! Layout (one sled tree):
 //! - `o/<key>` → create revision, modification revision (8 bytes each, big-endian), value
-//! - `e/<revision>` → the event of that revision (the watch history)
-//! - `m/revision`, `m/compacted` → counters
+//! - `e/<revision>` → the event of that revision (the watch history); the newest one gives
+//!   the store's revision
+//! - `m/compacted` → counter (`m/revision`, the revision before, is still read)
+//!
+//! A write is two single-key writes, the event first, not one atomic batch: sled seals its
+//! log buffer around every batch under a lock that stops all other reads and writes, which
+//! held writes near 1,000/s. sled recovers a prefix of its log, so a crash can only lose the
+//! object write of the newest event; opening the store applies it again.
 //!
 //! Writes are serialised by one mutex that also assigns revisions. Durability is a group
 //! commit: writers wait until a single flusher task has fsynced past their revision, so
@@ -16,19 +22,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::{watch, Notify};
 
 use super::history;
 use super::watch_stream;
 use super::{Event, EventStream, EventType, KeyValue, ListPage, Result, Revision, Store, StoreError};
+use crate::server::fanout::Fanout;
 
 const OBJECT: &[u8] = b"o/";
 const REVISION_KEY: &[u8] = b"m/revision";
 const COMPACTED_KEY: &[u8] = b"m/compacted";
-/// Live events buffered per watcher before it must catch up from the history. The ring keeps
-/// its last this-many events alive (with the objects watchers decoded from them), so it is
-/// also a memory bound.
-const BROADCAST_CAPACITY: usize = 1024;
+/// Live events queued per watcher before it must catch up from the history.
+const WATCH_QUEUE: usize = 1024;
 
 #[derive(Clone)]
 pub struct SledStore {
@@ -46,7 +51,7 @@ pub(super) struct Inner {
     /// Newest revision that is durable and has been handed to watchers.
     pub(super) published: AtomicU64,
     pub(super) compacted: AtomicU64,
-    pub(super) events: broadcast::Sender<Arc<Event>>,
+    pub(super) events: Fanout<Arc<Event>>,
     durable: watch::Sender<Revision>,
     flush_wanted: Arc<Notify>,
     history_limit: u64,
@@ -63,9 +68,8 @@ impl SledStore {
             .mode(sled::Mode::LowSpace)
             .open()?;
         let tree = db.open_tree("kv")?;
-        let revision = read_counter(&tree, REVISION_KEY)?;
+        let revision = read_counter(&tree, REVISION_KEY)?.max(redo_newest_write(&tree)?);
         let compacted = read_counter(&tree, COMPACTED_KEY)?;
-        let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
         let (durable, _) = watch::channel(revision);
         let inner = Arc::new(Inner {
             db,
@@ -74,7 +78,7 @@ impl SledStore {
             pending: Mutex::new(VecDeque::new()),
             published: AtomicU64::new(revision),
             compacted: AtomicU64::new(compacted),
-            events,
+            events: Fanout::new(WATCH_QUEUE),
             durable,
             flush_wanted: Arc::new(Notify::new()),
             history_limit: history_limit.max(1),
@@ -115,16 +119,9 @@ impl SledStore {
                 prev_value,
                 decoded: Default::default(),
             };
-            let mut batch = sled::Batch::default();
-            match stored {
-                Some((create_revision, value)) => {
-                    batch.insert(object_key(key), encode_object(create_revision, revision, &value))
-                }
-                None => batch.remove(object_key(key)),
-            }
-            batch.insert(history::event_key(revision), history::encode_event(&event));
-            batch.insert(REVISION_KEY, &revision.to_be_bytes());
-            self.inner.tree.apply_batch(batch).map_err(backend)?;
+            // The event first (see the top of this file).
+            self.inner.tree.insert(history::event_key(revision), history::encode_event(&event)).map_err(backend)?;
+            store_object(&self.inner.tree, key, stored.map(|(create, value)| encode_object(create, revision, &value)))?;
             *last = revision;
             self.inner.pending.lock().map_err(|_| backend("pending lock poisoned"))?.push_back(Arc::new(event));
             (revision, previous)
@@ -269,7 +266,7 @@ impl Inner {
             // Published is raised before sending so a new watcher either reads the event from
             // the history or receives it live (and drops the duplicate).
             self.published.store(event.revision, Ordering::Release);
-            let _ = self.events.send(event);
+            self.events.send(event);
         }
         self.published.store(target, Ordering::Release);
         self.durable.send_replace(target);
@@ -290,6 +287,39 @@ impl Inner {
         batch.insert(COMPACTED_KEY, &new_compacted.to_be_bytes());
         self.tree.apply_batch(batch).map_err(backend)
     }
+}
+
+/// Writes (or with `None` removes) the record of `key`.
+fn store_object(tree: &sled::Tree, key: &str, record: Option<Vec<u8>>) -> Result<()> {
+    match record {
+        Some(record) => tree.insert(object_key(key), record),
+        None => tree.remove(object_key(key)),
+    }
+    .map(drop)
+    .map_err(backend)
+}
+
+/// Applies the newest event to its object if a crash lost that write; returns the event's
+/// revision (0 without history).
+fn redo_newest_write(tree: &sled::Tree) -> anyhow::Result<Revision> {
+    let Some(event) = history::newest(tree)? else { return Ok(0) };
+    let current = tree.get(object_key(&event.key))?.map(|raw| decode_object(event.key.clone(), &raw)).transpose()?;
+    if current.as_ref().is_some_and(|c| c.mod_revision >= event.revision) {
+        return Ok(event.revision);
+    }
+    let record = match event.event_type {
+        EventType::Deleted => None,
+        EventType::Added => Some(encode_object(event.revision, event.revision, &event.value)),
+        EventType::Modified => {
+            let created = current.as_ref().map_or(event.revision, |c| c.create_revision);
+            Some(encode_object(created, event.revision, &event.value))
+        }
+    };
+    if record.is_some() || current.is_some() {
+        tracing::info!(key = %event.key, revision = event.revision, "store: applying the last write a crash cut short");
+        store_object(tree, &event.key, record)?;
+    }
+    Ok(event.revision)
 }
 
 fn object_key(key: &str) -> Vec<u8> {

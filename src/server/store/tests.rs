@@ -123,3 +123,32 @@ async fn data_and_revisions_survive_a_reopen() {
     let mut watch = store.watch("/r/", revision - 1).await.unwrap();
     assert_eq!(watch.next().await.unwrap().unwrap().key, "/r/b");
 }
+
+#[tokio::test]
+async fn a_write_cut_short_after_its_event_is_completed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (created, updated) = {
+        let store = open(dir.path(), 100);
+        let created = store.create("/t/a", b"1".to_vec()).await.unwrap();
+        (created, store.update("/t/a", created, b"2".to_vec()).await.unwrap())
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // A crash between a write's event and its object record: only the event is on disk.
+    {
+        let tree = sled::open(dir.path()).unwrap().open_tree("kv").unwrap();
+        let event = Event {
+            revision: updated + 1,
+            event_type: EventType::Modified,
+            key: "/t/a".into(),
+            value: b"3"[..].into(),
+            prev_value: Some(b"2"[..].into()),
+            decoded: Default::default(),
+        };
+        tree.insert(history::event_key(updated + 1), history::encode_event(&event)).unwrap();
+        tree.flush().unwrap();
+    }
+    let store = open(dir.path(), 100);
+    assert_eq!(store.revision(), updated + 1);
+    let kv = store.get("/t/a").await.unwrap().unwrap();
+    assert_eq!((&*kv.value, kv.create_revision, kv.mod_revision), (&b"3"[..], created, updated + 1));
+}

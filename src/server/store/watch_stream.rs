@@ -6,10 +6,9 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use tokio::sync::broadcast::{self, error::RecvError};
-
 use super::sled_store::Inner;
 use super::{history, Event, EventStream, Result, Revision};
+use crate::server::fanout::{RecvError, Subscription};
 
 /// Revisions read from the history per step while catching up.
 const CATCH_UP_STEP: u64 = 1024;
@@ -17,7 +16,7 @@ const CATCH_UP_STEP: u64 = 1024;
 struct WatchState {
     inner: Arc<Inner>,
     prefix: String,
-    live: broadcast::Receiver<Arc<Event>>,
+    live: Subscription<Arc<Event>>,
     /// Events ready to hand out.
     ready: VecDeque<Arc<Event>>,
     /// History still to replay: (next revision, last revision).
@@ -76,8 +75,7 @@ impl WatchState {
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
-                    // Too slow for the live feed: re-subscribe and replay what was missed.
-                    self.live = self.inner.events.subscribe();
+                    // Too slow for the live feed: replay what was missed from the history.
                     let published = self.inner.published.load(Ordering::Acquire);
                     if published > self.seen {
                         self.catch_up = Some((self.seen + 1, published));
