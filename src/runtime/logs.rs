@@ -142,7 +142,7 @@ fn open_append(path: &Path) -> io::Result<File> {
 
 /// RFC 3339 with nine fractional digits, as Go's RFC3339Nano readers accept.
 fn timestamp(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%S.%fZ").to_string()
+    t.strftime("%Y-%m-%dT%H:%M:%S.%9fZ").to_string()
 }
 
 /// One parsed log line.
@@ -220,6 +220,13 @@ mod tests {
         // 2024-01-01T00:00:00.123456789Z
         assert_eq!(lines[0].timestamp.len(), 30, "{}", lines[0].timestamp);
         assert!(lines[0].timestamp.parse::<Timestamp>().is_ok());
+    }
+
+    #[test]
+    fn timestamps_keep_nine_fractional_digits() {
+        let t = Timestamp::new(1_700_000_000, 120_000_000).unwrap();
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20.120000000Z");
+        assert_eq!(timestamp(Timestamp::new(1_700_000_000, 0).unwrap()), "2023-11-14T22:13:20.000000000Z");
     }
 
     #[test]
