@@ -4,26 +4,26 @@
 # Each round times create → process running (the command returns once the container's
 # process runs): `onebin run -d --pod P` (image resolve, overlay rootfs, spec, shim
 # creates and starts it), `crun run --detach` and `runc run --detach` of one bundle whose
-# rootfs is onebin's unpacked busybox layer, and the same onebin start through the runtime
-# service API, as the kubelet calls it (no CLI process per container;
-# bench/container_start.rs). Rounds interleave the four, so a change of load on a shared
-# machine hits all of them alike. Medians of N (default 50), ratios, and the memory of the
-# pod's shim are printed.
+# rootfs is onebin's unpacked busybox layer; rounds interleave the three, so a change of load
+# on a shared machine hits them alike. Then the same onebin start through the runtime service
+# API, as the kubelet calls it (no CLI process per container; bench/container_start.rs).
+# Medians of N (default 50), ratios, and the memory of the pod's shim are printed.
 #
 # Needs root, cargo, crun, runc, python3, and the packages tests/images/build.sh needs.
-# Builds and uses the release binaries (cargo build --release; ONEBIN=path overrides).
+# Builds and uses the release binaries (cargo build --release; ONEBIN=path and
+# API_BENCH=path, the built bench/container_start.rs, override).
 #
 # Usage: bench/container_start.sh [ROUNDS]
 set -euo pipefail
 
 rounds=${1:-50}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-api_bench=$(cd "$repo" && cargo build --release --bin onebin --bench container_start --message-format=json 2>/dev/null |
+api_bench=${API_BENCH:-$(cd "$repo" && cargo build --release --bin onebin --bench container_start --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "container_start" and m.get("executable"):
-        print(m["executable"])')
+        print(m["executable"])')}
 onebin=${ONEBIN:-$repo/target/release/onebin}
 for tool in crun runc python3; do
     command -v "$tool" >/dev/null || { echo "$0: $tool is required" >&2; exit 1; }
@@ -80,7 +80,8 @@ spec["root"]["readonly"] = True
 json.dump(spec, open(path, "w"))
 EOF
 
-now() { date +%s%N; }
+# Nanoseconds, from bash's own clock: running date(1) would add its exec to every timing.
+now_ns() { now=$((${EPOCHREALTIME/./} * 1000)); }
 
 # Debian's crun 1.8 refuses a hybrid cgroup layout (v1 controllers plus a v2 mount with a
 # controller, as on these machines). There it runs in a private mount namespace that shows
@@ -103,27 +104,29 @@ crun delete -f bench-crun-probe >/dev/null 2>&1 || true
 
 # One crun round, timed inside crun's namespace: prints nanoseconds.
 crun_round() {
-    "${crun_in[@]}" bash -c 'start=$(date +%s%N)
+    "${crun_in[@]}" bash -c 'start=${EPOCHREALTIME/./}
         crun "${@:3}" run --detach --bundle "$1" "$2" </dev/null >/dev/null
-        echo $(($(date +%s%N) - start))
+        echo $(((${EPOCHREALTIME/./} - start) * 1000))
         crun "${@:3}" delete -f "$2" >/dev/null' crun-round "$bundle" "$1" "${crun_flags[@]}"
 }
 
 declare -a t_onebin t_api t_crun t_runc
 for ((i = 0; i < rounds; i++)); do
-    start=$(now)
+    now_ns && start=$now
     id=$("$onebin" run "${node[@]}" -d --pod "$pod" --name "c$i" busybox -- sleep 3600)
-    t_onebin+=($(($(now) - start)))
+    now_ns && t_onebin+=($((now - start)))
     "$onebin" rm "${node[@]}" -f "$id" >/dev/null
 
-    t_api+=($("$api_bench" "$work/data" "$work/run" "$cgroup_parent" "$pod" 1 "$onebin"))
     t_crun+=($(crun_round "bench-crun-$i"))
 
-    start=$(now)
+    now_ns && start=$now
     runc run --detach --bundle "$bundle" "bench-runc-$i" </dev/null >/dev/null
-    t_runc+=($(($(now) - start)))
+    now_ns && t_runc+=($((now - start)))
     runc delete -f "bench-runc-$i" >/dev/null
 done
+# The runtime service's rounds run in one process, warm like the kubelet's (a process per
+# round would time its first-call costs every round), in a loop of their own.
+mapfile -t t_api < <("$api_bench" "$work/data" "$work/run" "$cgroup_parent" "$pod" "$rounds" "$onebin")
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 m_onebin=$(median "${t_onebin[@]}")
