@@ -63,7 +63,7 @@ impl SledStore {
     pub fn open(dir: &Path, history_limit: u64) -> anyhow::Result<Self> {
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(16 * 1024 * 1024)
+            .cache_capacity(8 * 1024 * 1024)
             .flush_every_ms(None)
             .mode(sled::Mode::LowSpace)
             .open()?;
