@@ -1,13 +1,16 @@
 //! The Kubernetes objects the benchmarks create, and creating them.
 
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use serde_json::json;
+use tokio::task::JoinHandle;
 
-use crate::http::{Conn, Endpoint};
+use crate::http::{Conn, Endpoint, Protocol};
 
 /// A pod as `kubectl run NAME --image=busybox` would send it.
 pub fn pod(namespace: &str, name: &str) -> Bytes {
@@ -51,4 +54,36 @@ pub async fn create_service(
     let request = api.request(Method::POST, &path, Some(Bytes::from(service.to_string())));
     let created: serde_json::Value = serde_json::from_slice(&conn.expect(request, StatusCode::CREATED).await?)?;
     created["spec"]["clusterIP"].as_str().and_then(|ip| ip.parse().ok()).context("the Service got no ClusterIP")
+}
+
+/// POSTs `count` objects to `collection`, `in_flight` at a time over one HTTP/2 connection;
+/// object `i` is `body(i)`.
+pub async fn create_many(
+    api: &Endpoint,
+    collection: &str,
+    count: usize,
+    in_flight: usize,
+    body: impl Fn(usize) -> Bytes + Send + Sync + 'static,
+) -> Result<()> {
+    let conn = api.connect(Protocol::Http2).await?;
+    let (next, body) = (Arc::new(AtomicUsize::new(0)), Arc::new(body));
+    let creators: Vec<JoinHandle<Result<()>>> = (0..in_flight)
+        .map(|_| {
+            let (mut conn, api, collection, next, body) =
+                (conn.share().expect("HTTP/2"), api.clone(), collection.to_string(), next.clone(), body.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        return Ok(());
+                    }
+                    conn.expect(api.request(Method::POST, &collection, Some(body(i))), StatusCode::CREATED).await?;
+                }
+            })
+        })
+        .collect();
+    for creator in creators {
+        creator.await??;
+    }
+    Ok(())
 }

@@ -5,19 +5,16 @@
 //! reported Running. The server's memory is read at the end (and its peak since exec).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
-use tokio::task::JoinHandle;
 
-use super::objects::{create_namespace, pod};
+use super::objects::{create_many, create_namespace, pod};
 use super::{Bench, Ctx, K3S_UNAVAILABLE};
 use crate::agent::{self, Agent};
-use crate::http::{Endpoint, Protocol};
+use crate::http::Protocol;
 use crate::report::{thousands, Row, Section};
 use crate::server::Server;
 
@@ -64,7 +61,9 @@ pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     eprintln!("  creating {} pods", thousands(pods as f64));
     let started = Instant::now();
     let watcher = tokio::spawn(follow(events, pods, started));
-    create_pods(&api, &collection, pods).await?;
+    create_many(&api, &collection, pods, CREATORS, |i| pod(NAMESPACE, &format!("p-{i}")))
+        .await
+        .context("creating the pods")?;
     let created = started.elapsed();
     let progress = match tokio::time::timeout(TIMEOUT, watcher).await {
         Ok(joined) => joined??,
@@ -130,31 +129,6 @@ fn ready_nodes(body: &[u8]) -> Result<usize> {
                 .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
         })
         .count())
-}
-
-async fn create_pods(api: &Endpoint, collection: &str, pods: usize) -> Result<()> {
-    let conn = api.connect(Protocol::Http2).await?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let creators: Vec<JoinHandle<Result<()>>> = (0..CREATORS)
-        .map(|_| {
-            let (mut conn, api, collection, next) =
-                (conn.share().expect("HTTP/2"), api.clone(), collection.to_string(), next.clone());
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= pods {
-                        return Ok(());
-                    }
-                    let body = pod(NAMESPACE, &format!("p-{i}"));
-                    conn.expect(api.request(Method::POST, &collection, Some(body)), StatusCode::CREATED).await?;
-                }
-            })
-        })
-        .collect();
-    for creator in creators {
-        creator.await?.context("creating the pods")?;
-    }
-    Ok(())
 }
 
 struct Progress {

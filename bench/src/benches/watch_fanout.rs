@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::objects::{config_map, create_namespace};
+use super::objects::{config_map, create_many, create_namespace};
 use super::{Bench, Ctx, K3S_UNAVAILABLE};
 use crate::http::{Conn, Endpoint, Protocol};
 use crate::process::{cpu_time, Memory};
@@ -229,28 +229,9 @@ async fn one_round(ctx: &Ctx) -> Result<Outcome> {
 /// Creates the burst's ConfigMaps in `namespace`, `WRITERS` at a time over one connection.
 async fn write_burst(api: &Endpoint, namespace: &'static str) -> Result<()> {
     let collection = format!("/api/v1/namespaces/{namespace}/configmaps");
-    let conn = api.connect(Protocol::Http2).await?;
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let writers: Vec<JoinHandle<Result<()>>> = (0..WRITERS)
-        .map(|_| {
-            let (mut conn, api, collection, next) =
-                (conn.share().expect("HTTP/2"), api.clone(), collection.to_string(), next.clone());
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= BURST {
-                        return Ok(());
-                    }
-                    let body = config_map(namespace, &format!("{PREFIX}{i}"));
-                    conn.expect(api.request(Method::POST, &collection, Some(body)), StatusCode::CREATED).await?;
-                }
-            })
-        })
-        .collect();
-    for writer in writers {
-        writer.await?.context("writing the burst")?;
-    }
-    Ok(())
+    create_many(api, &collection, BURST, WRITERS, move |i| config_map(namespace, &format!("{PREFIX}{i}")))
+        .await
+        .context("writing the burst")
 }
 
 struct Watched {
