@@ -6,8 +6,17 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::StatusCode;
+use serde::Deserialize;
 
 use crate::http::{Body, Conn};
+
+/// One watch event line, with the parts of its object a benchmark reads.
+#[derive(Deserialize)]
+pub struct Event<'a, O> {
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub object: O,
+}
 
 pub struct Events {
     body: Incoming,

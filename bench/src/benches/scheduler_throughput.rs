@@ -137,14 +137,6 @@ struct Progress {
 }
 
 #[derive(Deserialize)]
-struct Event<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(borrow)]
-    object: PodView<'a>,
-}
-
-#[derive(Deserialize)]
 struct PodView<'a> {
     #[serde(borrow)]
     metadata: Metadata<'a>,
@@ -180,7 +172,7 @@ async fn follow(mut events: crate::watch::Events, pods: usize, started: Instant)
         let Some(line) = events.next().await? else {
             bail!("the watch ended with {} of {pods} pods bound and {} Running", bound.len(), running.len());
         };
-        let event: Event = serde_json::from_slice(&line).context("decoding a watch event")?;
+        let event: crate::watch::Event<PodView> = serde_json::from_slice(&line).context("decoding a watch event")?;
         if event.kind == "ERROR" {
             bail!("the watch sent an error: {}", String::from_utf8_lossy(&line));
         }

@@ -240,14 +240,6 @@ struct Watched {
 }
 
 #[derive(Deserialize)]
-struct Event<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(borrow)]
-    object: EventObject<'a>,
-}
-
-#[derive(Deserialize)]
 struct EventObject<'a> {
     #[serde(borrow)]
     metadata: Metadata<'a>,
@@ -273,7 +265,8 @@ async fn watch(
         let Some(line) = events.next().await? else {
             bail!("the watch ended after {} of {BURST} events", seen.len());
         };
-        let event: Event = serde_json::from_slice(&line).context("decoding a watch event")?;
+        let event: crate::watch::Event<EventObject> =
+            serde_json::from_slice(&line).context("decoding a watch event")?;
         if event.kind == "ERROR" {
             bail!("the watch sent an error: {}", String::from_utf8_lossy(&line));
         }
