@@ -25,7 +25,7 @@ mod stats;
 mod tls;
 mod watch;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -126,9 +126,8 @@ async fn run(args: Args, capabilities: Capabilities, selected: Vec<&'static Benc
         quick: args.quick,
         capabilities,
         machine: machine.to_string(),
-        bench_dir: std::fs::canonicalize(
-            args.results.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
-        )?,
+        // The scripts live beside the tool's sources, wherever the results are written.
+        bench_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
     };
     let order: Vec<&str> = benches::ALL.iter().map(|b| b.name).collect();
     let mut all_ok = true;

@@ -29,7 +29,7 @@ pub struct Ctx {
     pub quick: bool,
     pub capabilities: Capabilities,
     pub machine: String,
-    /// bench/ of the checkout: where the results file and helper scripts are.
+    /// bench/ of the checkout the tool was built from: where its helper scripts are.
     pub bench_dir: PathBuf,
 }
 
