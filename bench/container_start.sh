@@ -85,13 +85,14 @@ now_ns() { now=$((${EPOCHREALTIME/./} * 1000)); }
 
 # Debian's crun 1.8 refuses a hybrid cgroup layout (v1 controllers plus a v2 mount with a
 # controller, as on these machines). There it runs in a private mount namespace that shows
-# only cgroup v2, with its cgroup manager disabled (crun then does less work than the
-# others). The namespace is made once and kept in a file, so each round enters it without
+# only cgroup v2, with its cgroup manager disabled: with cgroupfs there it fails to raise
+# RLIMIT_MEMLOCK for its device filter (this sandbox denies it), so crun then makes no cgroup
+# at all while onebin and runc make one per v1 controller. The namespace is made once and kept in a file, so each round enters it without
 # its setup being timed, and crun's rounds interleave with the others'.
 crun_in=()
 crun_flags=()
 if ! crun run --detach --bundle "$bundle" bench-crun-probe </dev/null >/dev/null 2>&1; then
-    echo "note: crun cannot use this machine's cgroups; timing it with --cgroup-manager=disabled" >&2
+    echo "note: crun cannot use this machine's cgroups; timing it with --cgroup-manager=disabled, so crun makes no cgroup while onebin and runc make one per v1 controller" >&2
     mkdir "$crun_ns"
     mount --bind "$crun_ns" "$crun_ns"
     mount --make-private "$crun_ns"
