@@ -136,9 +136,18 @@ fn record_ids(dir: &Path) -> Result<Vec<String>> {
     }
 }
 
+fn is_full_id(query: &str) -> bool {
+    query.len() == 64 && query.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// CRI's stop and remove calls succeed for what is already gone: a full ID with no record.
 fn already_gone(records: &Path, query: &str) -> bool {
-    query.len() == 64 && query.bytes().all(|b| b.is_ascii_hexdigit()) && !records.join(query).exists()
+    is_full_id(query) && !records.join(query).exists()
+}
+
+/// A full ID that has a record: the kubelet's every call, answered without listing all records.
+fn recorded_full_id(records: &Path, query: &str) -> Option<String> {
+    (is_full_id(query) && records.join(query).exists()).then(|| query.to_string())
 }
 
 /// Resolves a full ID or a unique prefix among `ids`.
@@ -335,11 +344,19 @@ impl Inner {
     }
 
     fn sandbox_id(&self, query: &str) -> Result<String> {
-        match_id(record_ids(&self.paths.sandboxes_records())?, query, "sandbox")
+        let records = self.paths.sandboxes_records();
+        if let Some(id) = recorded_full_id(&records, query) {
+            return Ok(id);
+        }
+        match_id(record_ids(&records)?, query, "sandbox")
     }
 
     fn container_id(&self, query: &str) -> Result<String> {
-        let ids = record_ids(&self.paths.containers_records())?;
+        let records = self.paths.containers_records();
+        if let Some(id) = recorded_full_id(&records, query) {
+            return Ok(id);
+        }
+        let ids = record_ids(&records)?;
         match match_id(ids.clone(), query, "container") {
             Ok(id) => Ok(id),
             Err(err) => {

@@ -36,17 +36,18 @@ impl Snapshot {
         let upper = self.dir.join("upper");
         let work = self.dir.join("work");
         let empty = self.dir.join("empty");
-        for dir in [&upper, &work, &empty, &mountpoint.to_path_buf()] {
-            fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let record = SnapshotRecord { layers: layers.iter().map(|(d, _)| d.clone()).collect() };
-        fs::write(self.dir.join(RECORD), serde_json::to_vec(&record)?).context("writing snapshot record")?;
-
         // overlayfs lists the topmost lower dir first. An image without layers still needs one.
         let mut lower: Vec<String> = layers.iter().rev().map(|(_, p)| overlay_path(p)).collect::<Result<_>>()?;
         if lower.is_empty() {
             lower.push(overlay_path(&empty)?);
         }
+        // Each directory made once, parents first: on a busy disk every mkdir counts.
+        let own_dirs = [&self.dir, &upper, &work].into_iter().chain(layers.is_empty().then_some(&empty));
+        for dir in own_dirs.chain([&mountpoint.to_path_buf()]) {
+            fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let record = SnapshotRecord { layers: layers.iter().map(|(d, _)| d.clone()).collect() };
+        fs::write(self.dir.join(RECORD), serde_json::to_vec(&record)?).context("writing snapshot record")?;
         let options =
             format!("lowerdir={},upperdir={},workdir={}", lower.join(":"), overlay_path(&upper)?, overlay_path(&work)?);
         // The kernel takes at most a page of mount options.
