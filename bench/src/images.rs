@@ -12,7 +12,7 @@ pub const PACKAGES: &[&str] = &["busybox-static", "nginx", "wget", "dash"];
 
 /// Runs tests/images/build.sh into `dir`.
 pub fn build(ctx: &Ctx, dir: &Path) -> Result<()> {
-    let script = ctx.bench_dir.parent().unwrap_or(Path::new(".")).join("tests/images/build.sh");
+    let script = ctx.repo_dir().join("tests/images/build.sh");
     let out = std::process::Command::new(&script)
         .arg(dir)
         .output()

@@ -34,6 +34,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The checkout the tool was built from: bench/'s parent.
+    pub fn repo_dir(&self) -> &std::path::Path {
+        self.bench_dir.parent().expect("bench/ is a directory of the checkout")
+    }
+
     fn section(&self, bench: &Bench, peer: impl Into<String>) -> Section {
         Section {
             name: bench.name,

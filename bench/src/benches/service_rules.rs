@@ -30,9 +30,8 @@ const TARGET_MS: f64 = 50.0;
 
 pub async fn run(bench: &Bench, ctx: &Ctx) -> Result<Section> {
     let rounds = ctx.rounds(5, 20);
-    let repo = ctx.bench_dir.parent().context("bench/ has no parent")?.to_path_buf();
     eprintln!("  building and running bench/proxy_sync.rs");
-    let harness = tokio::task::block_in_place(|| proxy_harness::run(&repo, SERVICES, rounds))?;
+    let harness = tokio::task::block_in_place(|| proxy_harness::run(ctx.repo_dir(), SERVICES, rounds))?;
 
     let mut server = Server::start(ctx, true).await?;
     server.wait_node_ready(Duration::from_secs(60)).await?;
