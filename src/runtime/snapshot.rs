@@ -42,8 +42,12 @@ impl Snapshot {
             lower.push(overlay_path(&empty)?);
         }
         // Each directory made once, parents first: on a busy disk every mkdir counts.
-        let own_dirs = [&self.dir, &upper, &work].into_iter().chain(layers.is_empty().then_some(&empty));
-        for dir in own_dirs.chain([&mountpoint.to_path_buf()]) {
+        let mut dirs = vec![self.dir.as_path(), &upper, &work];
+        if layers.is_empty() {
+            dirs.push(&empty);
+        }
+        dirs.push(mountpoint);
+        for dir in dirs {
             fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let record = SnapshotRecord { layers: layers.iter().map(|(d, _)| d.clone()).collect() };
