@@ -19,7 +19,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::server::fanout::{RecvError, TryRecvError};
 use anyhow::Result;
 use k8s_openapi::api::networking::v1::Ingress;
 use serde_json::{json, Value};
@@ -27,6 +26,7 @@ use tokio::net::TcpListener;
 
 use crate::server::controllers::informer::{Informer, Informers};
 use crate::server::controllers::status_update::write_status;
+use crate::server::fanout::{RecvError, TryRecvError};
 use crate::server::registry::object;
 use proxy::Proxy;
 use routes::RouteTable;
