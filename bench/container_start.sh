@@ -87,8 +87,9 @@ now_ns() { now=$((${EPOCHREALTIME/./} * 1000)); }
 # controller, as on these machines). There it runs in a private mount namespace that shows
 # only cgroup v2, with its cgroup manager disabled: with cgroupfs there it fails to raise
 # RLIMIT_MEMLOCK for its device filter (this sandbox denies it), so crun then makes no cgroup
-# at all while onebin and runc make one per v1 controller. The namespace is made once and kept in a file, so each round enters it without
-# its setup being timed, and crun's rounds interleave with the others'.
+# at all while onebin and runc make one per v1 controller. The namespace is made once and
+# kept in a file, so each round enters it without its setup being timed, and crun's rounds
+# interleave with the others'.
 crun_in=()
 crun_flags=()
 if ! crun run --detach --bundle "$bundle" bench-crun-probe </dev/null >/dev/null 2>&1; then
