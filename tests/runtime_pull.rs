@@ -3,6 +3,7 @@
 //! registry that lies about digests, fails with 500 or cuts blobs short, which must each
 //! fail clearly and leave the store as it was. Concurrent pulls share one download.
 
+mod ports;
 mod runtime_common;
 
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ struct Registry {
 impl Registry {
     fn start() -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = ports::free_port();
         let config = dir.path().join("config.yml");
         std::fs::write(
             &config,

@@ -4,7 +4,6 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -13,6 +12,10 @@ use base64::Engine;
 
 #[path = "../runtime_common/mod.rs"]
 pub mod runtime_common;
+
+#[path = "../ports/mod.rs"]
+mod ports;
+pub use ports::free_port;
 
 pub const KUBECTL: &str = "kubectl";
 
@@ -527,10 +530,6 @@ impl Drop for Background {
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 fn rand_suffix() -> u64 {
