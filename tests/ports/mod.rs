@@ -19,11 +19,12 @@ pub fn free_port() -> u16 {
     // Test binaries run one after another; starting each at its own place keeps a port a
     // previous binary's process may still be letting go of out of the way.
     let start = std::process::id().wrapping_mul(1_009) % COUNT;
-    loop {
+    for _ in 0..COUNT {
         let port = (FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % COUNT) as u16;
         // Binding the wildcard address fails when anything listens on the port on any address.
         if TcpListener::bind(("0.0.0.0", port)).is_ok() {
             return port;
         }
     }
+    panic!("every port from {FIRST} to {} is in use", FIRST + COUNT - 1);
 }
